@@ -1,0 +1,325 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Text;
+using Proxy.Keys;
+using Proxy.Providers;
+using Proxy.Routing;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Proxy.Config;
+
+/// <summary>
+/// Builds a <see cref="GatewayConfig"/> from the YAML config file, reporting every mistake with file, line,
+/// path and reason. Adapters of providers that did not change are carried over from the previous snapshot,
+/// so a reload keeps warm connection pools.
+/// </summary>
+public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
+{
+    private static readonly string[] TopFields = ["server", "providers", "routes", "keys"];
+    private static readonly string[] ServerFields = ["urls", "max_body_bytes"];
+    private static readonly string[] CommonProviderFields = ["type", "base_url", "api_key", "headers", "connect_timeout", "first_byte_timeout", "idle_timeout", "http_proxy"];
+    private static readonly string[] RouteFields = ["provider", "model"];
+    private static readonly string[] KeyFields = ["id", "hash", "routes"];
+
+    private readonly FrozenDictionary<string, IProviderKind> _kinds = kinds.ToFrozenDictionary(k => k.Type, StringComparer.Ordinal);
+
+    public GatewayConfig Load(string path, GatewayConfig? previous = null)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(path, [new ConfigError("(file)", 0, 0, e.Message)]);
+        }
+        // A watcher event (or a poll) that changed nothing keeps the snapshot, and its warm connection pools, as they are.
+        if (previous is not null && previous.ContentHash == Convert.ToHexStringLower(SHA256.HashData(bytes))) return previous;
+        return Parse(bytes, path, SecretResolver.ForFile(path), previous);
+    }
+
+    public GatewayConfig Parse(byte[] bytes, string path, SecretResolver secrets, GatewayConfig? previous = null)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var yaml = new YamlStream();
+        try
+        {
+            using var text = new StringReader(Encoding.UTF8.GetString(bytes));
+            yaml.Load(text);
+        }
+        catch (YamlException e)
+        {
+            throw new ConfigException(path, [new ConfigError("(syntax)", (int)e.Start.Line, (int)e.Start.Column, e.InnerException?.Message ?? e.Message)]);
+        }
+
+        var r = new YamlReader(secrets);
+        var root = yaml.Documents.Count == 0 ? null : r.Mapping(yaml.Documents[0].RootNode, "(root)");
+        if (root is null)
+            throw new ConfigException(path, [new ConfigError("(root)", 1, 1, "the file is empty; it needs at least 'providers', 'routes' and 'keys'")]);
+
+        YamlNode? server = null, providers = null, routes = null, keys = null;
+        foreach (var (key, value, _) in r.Entries(root, "", TopFields))
+        {
+            switch (key)
+            {
+                case "server": server = value; break;
+                case "providers": providers = value; break;
+                case "routes": routes = value; break;
+                case "keys": keys = value; break;
+            }
+        }
+
+        var serverSettings = ReadServer(r, server);
+        var providerMap = ReadProviders(r, providers, root);
+        var routeMap = ReadRoutes(r, routes, providerMap, root);
+        var keyTable = ReadKeys(r, keys, routeMap);
+
+        if (r.Errors.Count > 0) throw new ConfigException(path, r.Errors);
+
+        AttachAdapters(providerMap.Values, previous);
+        return GatewayConfig.Create(path, serverSettings, providerMap.ToFrozenDictionary(StringComparer.Ordinal),
+            routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, hash);
+    }
+
+    private static ServerSettings ReadServer(YamlReader r, YamlNode? node)
+    {
+        var map = r.Mapping(node, "server");
+        if (map is null) return new ServerSettings();
+        string? urls = null;
+        long maxBody = new ServerSettings().MaxBodyBytes;
+        foreach (var (key, value, path) in r.Entries(map, "server", ServerFields))
+        {
+            if (key == "urls") urls = r.String(value, path);
+            else if (key == "max_body_bytes") maxBody = r.Size(value, path) ?? maxBody;
+        }
+        return new ServerSettings { Urls = urls, MaxBodyBytes = maxBody };
+    }
+
+    private Dictionary<string, ProviderSettings> ReadProviders(YamlReader r, YamlNode? node, YamlNode root)
+    {
+        var result = new Dictionary<string, ProviderSettings>(StringComparer.Ordinal);
+        var map = r.Mapping(node, "providers");
+        if (map is null || map.Children.Count == 0)
+        {
+            r.Error(node ?? root, "providers", "at least one provider is required (for a first run: a provider with 'type: mock')");
+            return result;
+        }
+        foreach (var (name, value, path) in r.Entries(map, "providers", null))
+        {
+            var settings = ReadProvider(r, name, value, path);
+            if (settings is not null) result[name] = settings;
+        }
+        return result;
+    }
+
+    private ProviderSettings? ReadProvider(YamlReader r, string name, YamlNode node, string path)
+    {
+        var map = r.Mapping(node, path);
+        if (map is null) return null;
+
+        // The type decides which fields are allowed, so read it first.
+        IProviderKind? kind = null;
+        var typeNode = map.Children.FirstOrDefault(e => e.Key is YamlScalarNode { Value: "type" }).Value;
+        if (typeNode is null) r.Error(map, path + ".type", $"missing; one of: {string.Join(", ", _kinds.Keys.Order())}");
+        else
+        {
+            var type = r.String(typeNode, path + ".type");
+            if (type is not null && !_kinds.TryGetValue(type, out kind))
+                r.Error(typeNode, path + ".type", $"unknown provider type '{type}'; one of: {string.Join(", ", _kinds.Keys.Order())}");
+        }
+        if (kind is null) return null;
+
+        var allowed = CommonProviderFields.Concat(kind.ExtraFields).ToArray();
+        Uri? baseUrl = kind.DefaultBaseUrl, proxy = null;
+        string? apiKey = null;
+        var headers = new List<KeyValuePair<string, string>>();
+        var extra = new Dictionary<string, string>(StringComparer.Ordinal);
+        var extraNodes = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        var defaults = new ProviderSettings { Name = name, Type = kind.Type };
+        TimeSpan connect = defaults.ConnectTimeout, firstByte = defaults.FirstByteTimeout, idle = defaults.IdleTimeout;
+        bool hasBaseUrl = false;
+
+        foreach (var (key, value, p) in r.Entries(map, path, allowed))
+        {
+            switch (key)
+            {
+                case "type": break;
+                case "base_url": baseUrl = r.Url(value, p); hasBaseUrl = true; break;
+                case "api_key": apiKey = r.String(value, p); break;
+                case "http_proxy": proxy = r.Url(value, p); break;
+                case "connect_timeout": connect = r.Duration(value, p) ?? connect; break;
+                case "first_byte_timeout": firstByte = r.Duration(value, p) ?? firstByte; break;
+                case "idle_timeout": idle = r.Duration(value, p) ?? idle; break;
+                case "headers":
+                    if (r.Mapping(value, p) is { } hm)
+                    {
+                        foreach (var (hk, hv, hp) in r.Entries(hm, p, null))
+                        {
+                            if (r.String(hv, hp) is { } v) headers.Add(new(hk, v));
+                        }
+                    }
+                    break;
+                default:
+                    if (r.String(value, p) is { } s)
+                    {
+                        extra[key] = s;
+                        extraNodes[key] = value;
+                    }
+                    break;
+            }
+        }
+        if (kind.UsesNetwork && baseUrl is null && !hasBaseUrl)
+            r.Error(map, path + ".base_url", $"required for type '{kind.Type}'");
+
+        var settings = new ProviderSettings
+        {
+            Name = name,
+            Type = kind.Type,
+            BaseUrl = baseUrl,
+            ApiKey = apiKey,
+            Headers = headers,
+            ConnectTimeout = connect,
+            FirstByteTimeout = firstByte,
+            IdleTimeout = idle,
+            HttpProxy = proxy,
+            Extra = extra,
+            Fingerprint = Fingerprint(kind.Type, baseUrl, apiKey, headers, connect, firstByte, idle, proxy, extra),
+        };
+        kind.Validate(settings, (field, reason) => r.Error(extraNodes.GetValueOrDefault(field) ?? map, path + "." + field, reason));
+        return settings;
+    }
+
+    private static Dictionary<string, Route> ReadRoutes(YamlReader r, YamlNode? node, Dictionary<string, ProviderSettings> providers, YamlNode root)
+    {
+        var result = new Dictionary<string, Route>(StringComparer.Ordinal);
+        var map = r.Mapping(node, "routes");
+        if (map is null || map.Children.Count == 0)
+        {
+            r.Error(node ?? root, "routes", "at least one route is required: the model name clients send, and the provider that serves it");
+            return result;
+        }
+        foreach (var (name, value, path) in r.Entries(map, "routes", null))
+        {
+            var m = r.Mapping(value, path);
+            if (m is null) continue;
+            string? provider = null, model = null;
+            YamlNode? providerNode = null;
+            foreach (var (key, v, p) in r.Entries(m, path, RouteFields))
+            {
+                if (key == "provider")
+                {
+                    provider = r.String(v, p);
+                    providerNode = v;
+                }
+                else model = r.String(v, p);
+            }
+            if (provider is null)
+            {
+                if (providerNode is null) r.Error(m, path + ".provider", "missing: which provider serves this route");
+                continue;
+            }
+            if (!providers.TryGetValue(provider, out var settings))
+            {
+                // A provider that failed its own validation is already reported; only name truly missing ones.
+                if (!IsDeclared(r, provider)) r.Error(providerNode, path + ".provider", $"unknown provider '{provider}'; defined: {string.Join(", ", providers.Keys.Order())}");
+                continue;
+            }
+            model ??= name;
+            result[name] = new Route
+            {
+                Name = name,
+                Targets =
+                [
+                    new Target
+                    {
+                        Provider = settings,
+                        UpstreamModel = model,
+                        UpstreamModelJson = Encoding.UTF8.GetBytes("\"" + System.Text.Json.JsonEncodedText.Encode(model).ToString() + "\""),
+                        SameNameUpstream = model == name,
+                    },
+                ],
+            };
+        }
+        return result;
+    }
+
+    private static bool IsDeclared(YamlReader r, string provider) =>
+        r.Errors.Any(e => e.Path.StartsWith("providers." + provider + ".", StringComparison.Ordinal) || e.Path == "providers." + provider);
+
+    private static KeyTable ReadKeys(YamlReader r, YamlNode? node, Dictionary<string, Route> routes)
+    {
+        var byHash = new Dictionary<KeyHash, VirtualKey>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var list = r.Sequence(node, "keys");
+        if (list is null) return new KeyTable(byHash.ToFrozenDictionary());
+        for (int i = 0; i < list.Children.Count; i++)
+        {
+            var path = $"keys[{i}]";
+            var m = r.Mapping(list.Children[i], path);
+            if (m is null) continue;
+            string? id = null;
+            KeyHash? hash = null;
+            List<string>? allowed = null;
+            foreach (var (key, v, p) in r.Entries(m, path, KeyFields))
+            {
+                switch (key)
+                {
+                    case "id":
+                        id = r.String(v, p);
+                        if (id is not null && !ids.Add(id)) r.Error(v, p, $"duplicate key id '{id}'");
+                        break;
+                    case "hash":
+                        var text = r.String(v, p);
+                        if (text is null) break;
+                        if (!KeyHash.TryParse(text, out var h))
+                            r.Error(v, p, text.StartsWith(KeyGenerator.KeyPrefix, StringComparison.Ordinal)
+                                ? "this is a key, not its hash: never put a key in the config; run 'proxy keys new' and paste the hash line it prints"
+                                : "expected 'sha256:' followed by 64 hex digits (as printed by 'proxy keys new')");
+                        else if (byHash.ContainsKey(h)) r.Error(v, p, "duplicate hash: two entries share one key");
+                        else hash = h;
+                        break;
+                    case "routes":
+                        if (r.Sequence(v, p) is not { } seq) break;
+                        allowed = [];
+                        for (int j = 0; j < seq.Children.Count; j++)
+                        {
+                            var rp = $"{p}[{j}]";
+                            if (r.String(seq.Children[j], rp) is not { } name) continue;
+                            if (!routes.ContainsKey(name)) r.Error(seq.Children[j], rp, $"unknown route '{name}'; defined: {string.Join(", ", routes.Keys.Order())}");
+                            allowed.Add(name);
+                        }
+                        break;
+                }
+            }
+            if (id is null) r.Error(m, path + ".id", "missing: a name for this key (it appears in logs and metrics instead of the key)");
+            if (hash is null && !m.Children.Any(e => e.Key is YamlScalarNode { Value: "hash" })) r.Error(m, path + ".hash", "missing");
+            if (id is not null && hash is { } kh)
+                byHash[kh] = new VirtualKey { Id = id, AllowedRoutes = allowed?.ToFrozenSet(StringComparer.Ordinal) };
+        }
+        return new KeyTable(byHash.ToFrozenDictionary());
+    }
+
+    private void AttachAdapters(IEnumerable<ProviderSettings> providers, GatewayConfig? previous)
+    {
+        foreach (var p in providers)
+        {
+            if (previous is not null && previous.Providers.TryGetValue(p.Name, out var old) && old.Fingerprint == p.Fingerprint)
+                p.Adapter = old.Adapter;
+            else
+                p.Adapter = _kinds[p.Type].CreateAdapter(p);
+        }
+    }
+
+    private static string Fingerprint(string type, Uri? baseUrl, string? apiKey, List<KeyValuePair<string, string>> headers,
+        TimeSpan connect, TimeSpan firstByte, TimeSpan idle, Uri? proxy, Dictionary<string, string> extra)
+    {
+        var sb = new StringBuilder().Append(type).Append('|').Append(baseUrl).Append('|').Append(apiKey).Append('|')
+            .Append(connect.Ticks).Append('|').Append(firstByte.Ticks).Append('|').Append(idle.Ticks).Append('|').Append(proxy);
+        foreach (var (k, v) in headers) sb.Append('|').Append(k).Append('=').Append(v);
+        foreach (var (k, v) in extra.OrderBy(e => e.Key, StringComparer.Ordinal)) sb.Append('|').Append(k).Append('=').Append(v);
+        // Hashed so the secret it includes never sits in a readable string longer than this method.
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+}

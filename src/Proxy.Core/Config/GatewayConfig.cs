@@ -1,0 +1,47 @@
+using System.Collections.Frozen;
+using Proxy.Keys;
+using Proxy.Routing;
+
+namespace Proxy.Config;
+
+/// <summary>
+/// One immutable snapshot of everything the request path reads. A config source builds a new one
+/// and swaps it in (<see cref="ConfigHolder"/>); the request path reads it with one volatile load.
+/// </summary>
+public sealed class GatewayConfig
+{
+    public required string SourcePath { get; init; }
+    public required ServerSettings Server { get; init; }
+    public required FrozenDictionary<string, ProviderSettings> Providers { get; init; }
+    public required FrozenDictionary<string, Route> Routes { get; init; }
+
+    /// <summary>The same routes, looked up by the UTF-16 span decoded from the request without allocating a string.</summary>
+    public FrozenDictionary<string, Route>.AlternateLookup<ReadOnlySpan<char>> RoutesBySpan { get; private init; }
+
+    public required KeyTable Keys { get; init; }
+
+    /// <summary>Hash of the file's bytes, so a watcher event that changed nothing does not reload.</summary>
+    public required string ContentHash { get; init; }
+
+    public static GatewayConfig Create(
+        string sourcePath, ServerSettings server, FrozenDictionary<string, ProviderSettings> providers,
+        FrozenDictionary<string, Route> routes, KeyTable keys, string contentHash) => new()
+        {
+            SourcePath = sourcePath,
+            Server = server,
+            Providers = providers,
+            Routes = routes,
+            RoutesBySpan = routes.GetAlternateLookup<ReadOnlySpan<char>>(),
+            Keys = keys,
+            ContentHash = contentHash,
+        };
+}
+
+public sealed class ServerSettings
+{
+    /// <summary>Used only when neither --urls nor ASPNETCORE_URLS says where to listen.</summary>
+    public string? Urls { get; init; }
+
+    /// <summary>Requests with a larger body get 413 before the gateway reads past the limit.</summary>
+    public long MaxBodyBytes { get; init; } = 4 * 1024 * 1024;
+}

@@ -1,0 +1,131 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Proxy.Ingress;
+
+/// <summary>
+/// Reads only the top-level fields the gateway needs with Utf8JsonReader and skips the rest, which also
+/// validates the whole document without building it. Never deserializes the body.
+/// </summary>
+public static class RequestPeeker
+{
+    private static ReadOnlySpan<byte> Model => "model"u8;
+    private static ReadOnlySpan<byte> StreamProp => "stream"u8;
+    private static ReadOnlySpan<byte> StreamOptions => "stream_options"u8;
+    private static ReadOnlySpan<byte> IncludeUsage => "include_usage"u8;
+    private static ReadOnlySpan<byte> MaxTokens => "max_tokens"u8;
+    private static ReadOnlySpan<byte> MaxCompletionTokens => "max_completion_tokens"u8;
+
+    /// <summary>Returns null on success, or the client-facing reason the body is not acceptable (and the offending param).</summary>
+    public static PeekError? TryPeek(ReadOnlySpan<byte> body, out RequestFacts facts)
+    {
+        facts = default;
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 128 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return new PeekError("the request body must be a JSON object", null);
+
+            int maxTokens = 0, maxCompletionTokens = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals(Model))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String) return new PeekError("'model' must be a string", "model");
+                    facts.ModelStart = (int)reader.TokenStartIndex;
+                    facts.ModelLength = (int)reader.BytesConsumed - facts.ModelStart;
+                }
+                else if (reader.ValueTextEquals(StreamProp))
+                {
+                    reader.Read();
+                    if (reader.TokenType is JsonTokenType.True or JsonTokenType.False) facts.Stream = reader.GetBoolean();
+                    else if (reader.TokenType != JsonTokenType.Null) return new PeekError("'stream' must be a boolean", "stream");
+                }
+                else if (reader.ValueTextEquals(StreamOptions))
+                {
+                    reader.Read();
+                    facts.StreamOptionsStart = (int)reader.TokenStartIndex;
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        facts.StreamOptionsIsObject = true;
+                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        {
+                            facts.StreamOptionsHasFields = true;
+                            bool isUsage = reader.ValueTextEquals(IncludeUsage);
+                            reader.Read();
+                            if (isUsage)
+                            {
+                                facts.IncludeUsage = reader.TokenType is JsonTokenType.True;
+                                facts.IncludeUsageStart = (int)reader.TokenStartIndex;
+                                facts.IncludeUsageLength = (int)reader.BytesConsumed - facts.IncludeUsageStart;
+                            }
+                            reader.Skip();
+                        }
+                    }
+                    else if (reader.TokenType != JsonTokenType.Null) return new PeekError("'stream_options' must be an object", "stream_options");
+                    facts.StreamOptionsLength = (int)reader.BytesConsumed - facts.StreamOptionsStart;
+                }
+                else if (reader.ValueTextEquals(MaxTokens))
+                {
+                    reader.Read();
+                    if (!TryTokenCount(ref reader, ref maxTokens)) return new PeekError("'max_tokens' must be a positive integer", "max_tokens");
+                }
+                else if (reader.ValueTextEquals(MaxCompletionTokens))
+                {
+                    reader.Read();
+                    if (!TryTokenCount(ref reader, ref maxCompletionTokens)) return new PeekError("'max_completion_tokens' must be a positive integer", "max_completion_tokens");
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            facts.ObjectEnd = (int)reader.TokenStartIndex;
+            facts.MaxTokens = maxCompletionTokens > 0 ? maxCompletionTokens : maxTokens;
+            // Anything after the top-level object is as malformed as a broken object.
+            if (reader.Read()) return new PeekError($"unexpected data after the JSON object at byte {reader.TokenStartIndex}", null);
+            return null;
+        }
+        catch (JsonException e)
+        {
+            return new PeekError(Describe(e, body), null);
+        }
+    }
+
+    private static bool TryTokenCount(ref Utf8JsonReader reader, ref int value)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return true;
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out value) && value > 0;
+    }
+
+    /// <summary>"where it broke": the reader's message carries line and byte; add the text around it.</summary>
+    private static string Describe(JsonException e, ReadOnlySpan<byte> body)
+    {
+        var msg = e.Message;
+        int cut = msg.IndexOf(" LineNumber", StringComparison.Ordinal);
+        var reason = (cut > 0 ? msg[..cut] : msg).TrimEnd('.', ' ');
+        long line = (e.LineNumber ?? 0) + 1, col = (e.BytePositionInLine ?? 0) + 1;
+        return $"the request body is not valid JSON: {reason} (line {line}, column {col}){Excerpt(body, line, col)}";
+    }
+
+    private static string Excerpt(ReadOnlySpan<byte> body, long line, long col)
+    {
+        int start = 0;
+        for (long l = 1; l < line && start < body.Length; l++)
+        {
+            int nl = body[start..].IndexOf((byte)'\n');
+            if (nl < 0) return "";
+            start += nl + 1;
+        }
+        int at = (int)Math.Min(start + col - 1, body.Length);
+        int from = Math.Max(start, at - 20), to = Math.Min(body.Length, at + 20);
+        if (to <= from) return "";
+        var text = Encoding.UTF8.GetString(body[from..to]).ReplaceLineEndings(" ");
+        return $" near '{text}'";
+    }
+}
+
+/// <summary>Why a body was refused, and the request parameter at fault when there is one.</summary>
+public sealed record PeekError(string Message, string? Param);

@@ -1,0 +1,24 @@
+using System.Collections.Frozen;
+using Proxy.Routing;
+
+namespace Proxy.Keys;
+
+/// <summary>A caller of the gateway. Only the hash of its secret is ever held.</summary>
+public sealed class VirtualKey
+{
+    public required string Id { get; init; }
+
+    /// <summary>Routes this key may call; null means every route.</summary>
+    public FrozenSet<string>? AllowedRoutes { get; init; }
+
+    public bool MayUse(Route route) => AllowedRoutes is null || AllowedRoutes.Contains(route.Name);
+}
+
+/// <summary>The keys of one config snapshot, by hash.</summary>
+public sealed class KeyTable(FrozenDictionary<KeyHash, VirtualKey> byHash)
+{
+    public int Count => byHash.Count;
+
+    public VirtualKey? Find(ReadOnlySpan<char> secret) =>
+        byHash.TryGetValue(KeyHash.Of(secret), out var key) ? key : null;
+}

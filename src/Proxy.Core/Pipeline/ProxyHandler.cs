@@ -1,0 +1,109 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Proxy.Config;
+using Proxy.Errors;
+using Proxy.Ingress;
+using Proxy.Keys;
+using Proxy.Providers;
+using Proxy.Routing;
+
+namespace Proxy.Pipeline;
+
+/// <summary>
+/// The request path for the OpenAI-shaped operations: auth, body, peek, route, forward, relay.
+/// Stateless; one instance serves every request.
+/// </summary>
+public sealed class ProxyHandler(ConfigHolder config, ILogger<ProxyHandler> logger)
+{
+
+    public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, Operation.ChatCompletions);
+
+    public Task Embeddings(HttpContext ctx) => HandleAsync(ctx, Operation.Embeddings);
+
+    private async Task HandleAsync(HttpContext ctx, Operation operation)
+    {
+        var snapshot = config.Current;
+        var requestId = RequestIds.Assign(ctx);
+        var ct = ctx.RequestAborted;
+
+        switch (Authenticator.Authenticate(ctx.Request, snapshot, out var key))
+        {
+            case Authenticator.Outcome.Missing: await ErrorResponses.MissingKey(ctx); return;
+            case Authenticator.Outcome.Invalid: await ErrorResponses.InvalidKey(ctx); return;
+        }
+
+        using var body = new PooledBuffer((int)Math.Min(ctx.Request.ContentLength ?? 16 * 1024, snapshot.Server.MaxBodyBytes));
+        try
+        {
+            if (!await RequestBody.ReadAsync(ctx.Request, body, snapshot.Server.MaxBodyBytes, ct))
+            {
+                await ErrorResponses.WriteAsync(ctx, 413, $"Request body is larger than this gateway accepts ({snapshot.Server.MaxBodyBytes} bytes).",
+                    OpenAiError.InvalidRequest, code: "request_too_large");
+                return;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (BadHttpRequestException e)
+        {
+            await ErrorResponses.WriteAsync(ctx, e.StatusCode, "The request body could not be read: " + e.Message, OpenAiError.InvalidRequest);
+            return;
+        }
+
+        if (RequestPeeker.TryPeek(body.Span, out var facts) is { } peekError)
+        {
+            await ErrorResponses.WriteAsync(ctx, 400, peekError.Message, OpenAiError.InvalidRequest, peekError.Param, "invalid_request_body");
+            return;
+        }
+        if (!facts.HasModel)
+        {
+            await ErrorResponses.WriteAsync(ctx, 400, "You must provide a model parameter.", OpenAiError.InvalidRequest, "model", "missing_model");
+            return;
+        }
+        if (operation == Operation.Embeddings && facts.Stream)
+        {
+            await ErrorResponses.WriteAsync(ctx, 400, "Embeddings cannot be streamed.", OpenAiError.InvalidRequest, "stream");
+            return;
+        }
+
+        var route = FindRoute(snapshot, body.Span.Slice(facts.ModelStart, facts.ModelLength));
+        if (route is null)
+        {
+            var name = ModelName(body.Span, facts);
+            await ErrorResponses.WriteAsync(ctx, 404, $"The model '{name}' does not exist on this gateway or you do not have access to it.",
+                OpenAiError.NotFound, "model", "model_not_found");
+            return;
+        }
+        if (!key!.MayUse(route))
+        {
+            await ErrorResponses.WriteAsync(ctx, 403, $"Key '{key.Id}' is not allowed to use model '{route.Name}'.",
+                OpenAiError.Permission, "model", "model_not_allowed");
+            return;
+        }
+
+        var call = new UpstreamCall(operation, body.Memory, facts, route.Targets[0], requestId);
+        await UpstreamRelay.ForwardAsync(ctx, call, logger, ct);
+    }
+
+    /// <summary>Route lookup by the model's JSON string without allocating: unescape to a stack buffer, then an alternate-key lookup.</summary>
+    internal static Route? FindRoute(GatewayConfig snapshot, ReadOnlySpan<byte> modelJson)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(modelJson);
+        reader.Read();
+        Span<char> chars = stackalloc char[256];
+        int max = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (max > chars.Length) return null; // longer than any route name a config could sanely hold
+        int n = reader.CopyString(chars);
+        return snapshot.RoutesBySpan.TryGetValue(chars[..n], out var route) ? route : null;
+    }
+
+    private static string ModelName(ReadOnlySpan<byte> body, RequestFacts facts)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(body.Slice(facts.ModelStart, facts.ModelLength));
+        reader.Read();
+        var name = reader.GetString() ?? "";
+        return name.Length > 200 ? name[..200] + "…" : name;
+    }
+}

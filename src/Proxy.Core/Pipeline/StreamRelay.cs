@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Proxy.Errors;
+using Proxy.Providers;
+
+namespace Proxy.Pipeline;
+
+/// <summary>
+/// Relays a streamed answer: reads what the upstream sent, lets the adapter's transcoder turn whole events
+/// into client events, and flushes after every read that produced one, so no chunk waits for the next.
+/// A stream that breaks before its clean end ends the client's stream with an error event, never a quiet finish.
+/// </summary>
+internal static class StreamRelay
+{
+    private static readonly StreamPipeReaderOptions ReaderOptions = new(pool: MemoryPool<byte>.Shared, bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true);
+
+    public static async Task RelayAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CancellationTokenSource upstreamCts,
+        ILogger logger, CancellationToken clientAborted)
+    {
+        var provider = call.Target.Provider;
+        var transcoder = provider.Adapter.CreateStreamTranscoder(call);
+        var res = ctx.Response;
+        res.StatusCode = 200;
+        res.ContentType = "text/event-stream";
+        res.Headers.CacheControl = "no-cache";
+        res.Headers["X-Accel-Buffering"] = "no"; // an nginx in front must not hold chunks back
+
+        var writer = res.BodyWriter;
+        var state = new StreamState();
+        string? failure = null;
+        bool timedOut = false;
+        try
+        {
+            upstreamCts.CancelAfter(provider.IdleTimeout);
+            var stream = await response.Content.ReadAsStreamAsync(upstreamCts.Token);
+            var reader = PipeReader.Create(stream, ReaderOptions);
+            try
+            {
+                while (true)
+                {
+                    var result = await reader.ReadAsync(upstreamCts.Token);
+                    var buffer = result.Buffer;
+                    int before = state.EventsWritten;
+                    transcoder.Transcode(ref buffer, writer, ref state);
+                    if (result.IsCompleted && !buffer.IsEmpty && !state.Completed && !state.Failed)
+                    {
+                        TranscodeTail(transcoder, buffer, writer, ref state);
+                        buffer = buffer.Slice(buffer.End);
+                    }
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    if (state.EventsWritten != before)
+                    {
+                        var flush = await writer.FlushAsync(clientAborted);
+                        if (flush.IsCanceled || flush.IsCompleted)
+                        {
+                            Log.ClientGone(logger, call.RequestId);
+                            return;
+                        }
+                    }
+                    if (state.Completed || state.Failed) break;
+                    if (result.IsCompleted)
+                    {
+                        failure = "the upstream closed the stream before it was complete";
+                        break;
+                    }
+                    upstreamCts.CancelAfter(provider.IdleTimeout);
+                }
+            }
+            finally
+            {
+                await reader.CompleteAsync();
+            }
+        }
+        catch (Exception e) when (clientAborted.IsCancellationRequested)
+        {
+            _ = e;
+            Log.ClientGone(logger, call.RequestId);
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            timedOut = true;
+            failure = $"no data for {provider.IdleTimeout.TotalSeconds:0.###}s (idle timeout)";
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            failure = "the connection to the upstream broke: " + e.Message;
+        }
+
+        if (failure is null) return;
+        Log.StreamBroken(logger, call.RequestId, provider.Name, failure);
+        var message = $"Upstream '{provider.Name}' stream failed: {failure}.";
+        if (!res.HasStarted && state.EventsWritten == 0)
+        {
+            // Nothing reached the client: it gets a plain error answer, as if the upstream had failed outright.
+            res.Headers.CacheControl = default;
+            res.Headers.Remove("X-Accel-Buffering");
+            await ErrorResponses.WriteAsync(ctx, timedOut ? 504 : 502, message, timedOut ? OpenAiError.Timeout : OpenAiError.Upstream, code: "upstream_stream_broken");
+            return;
+        }
+        OpenAiError.WriteEvent(writer, message, timedOut ? OpenAiError.Timeout : OpenAiError.Upstream, "upstream_stream_broken");
+        try
+        {
+            await writer.FlushAsync(clientAborted);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            Log.ClientGone(logger, call.RequestId);
+        }
+    }
+
+    /// <summary>The upstream ended without a final blank line: treat what is left as one last whole event.</summary>
+    private static void TranscodeTail(StreamTranscoder transcoder, ReadOnlySequence<byte> rest, IBufferWriter<byte> writer, ref StreamState state)
+    {
+        var tail = new byte[rest.Length + 2];
+        rest.CopyTo(tail);
+        tail[^2] = (byte)'\n';
+        tail[^1] = (byte)'\n';
+        var seq = new ReadOnlySequence<byte>(tail);
+        transcoder.Transcode(ref seq, writer, ref state);
+    }
+}

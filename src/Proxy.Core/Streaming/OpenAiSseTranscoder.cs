@@ -1,0 +1,85 @@
+using System.Buffers;
+using Proxy.Providers;
+
+namespace Proxy.Streaming;
+
+/// <summary>
+/// Passes an OpenAI-format stream through event by event, unchanged, while reading its usage chunk.
+/// The gateway always asks the upstream for usage (exact accounting); when the client did not ask for it,
+/// the extra usage-only chunk is dropped here so the client sees exactly what it would have seen direct.
+/// </summary>
+public sealed class OpenAiSseTranscoder : StreamTranscoder
+{
+    private static readonly OpenAiSseTranscoder WithUsage = new(clientWantsUsage: true);
+    private static readonly OpenAiSseTranscoder WithoutUsage = new(clientWantsUsage: false);
+
+    private readonly bool clientWantsUsage;
+
+    private OpenAiSseTranscoder(bool clientWantsUsage) => this.clientWantsUsage = clientWantsUsage;
+
+    /// <summary>Stateless, so one instance per choice serves every stream.</summary>
+    public static OpenAiSseTranscoder For(bool clientWantsUsage) => clientWantsUsage ? WithUsage : WithoutUsage;
+
+    private static ReadOnlySpan<byte> Done => "[DONE]"u8;
+    private static ReadOnlySpan<byte> UsageObject => "\"usage\":{"u8;
+    private static ReadOnlySpan<byte> EmptyChoices => "\"choices\":[]"u8;
+    private static ReadOnlySpan<byte> ErrorField => "\"error\":"u8;
+    private static ReadOnlySpan<byte> EventEnd => "\n\n"u8;
+
+    public override void Transcode(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output, ref StreamState state)
+    {
+        // An event split across pooled segments is copied once so every check below is a vectorized span search.
+        scoped Span<byte> stack = stackalloc byte[2048];
+        while (SseFramer.TryReadEvent(ref input, out var evt))
+        {
+            byte[]? rented = null;
+            scoped ReadOnlySpan<byte> span = evt.FirstSpan;
+            if (!evt.IsSingleSegment)
+            {
+                int length = (int)evt.Length;
+                var copy = length <= stack.Length ? stack[..length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+                evt.CopyTo(copy);
+                span = copy;
+            }
+            try
+            {
+                if (OnEvent(span, ref state)) Write(output, span, ref state);
+            }
+            finally
+            {
+                if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+            }
+            if (state.Completed || state.Failed) return;
+        }
+    }
+
+    /// <summary>Returns whether the event goes on to the client.</summary>
+    private bool OnEvent(ReadOnlySpan<byte> evt, ref StreamState state)
+    {
+        if (!SseFramer.TryGetData(evt, out var data)) return true; // comments keep idle connections alive: pass them on
+        if (data.SequenceEqual(Done))
+        {
+            state.Completed = true;
+            return true;
+        }
+        if (data.IndexOf(UsageObject) >= 0)
+        {
+            OpenAiUsage.Read(data, ref state.Usage);
+            if (!clientWantsUsage && data.IndexOf(EmptyChoices) >= 0) return false;
+        }
+        else if (data.IndexOf(ErrorField) >= 0 && data.IndexOf("\"choices\""u8) < 0)
+        {
+            state.Failed = true; // the provider's own mid-stream error event: the client sees it and the stream ends
+        }
+        return true;
+    }
+
+    private static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> evt, ref StreamState state)
+    {
+        var dest = output.GetSpan(evt.Length + 2);
+        evt.CopyTo(dest);
+        EventEnd.CopyTo(dest[evt.Length..]);
+        output.Advance(evt.Length + 2);
+        state.EventsWritten++;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Proxy.Providers;
+
+namespace Proxy.Streaming;
+
+/// <summary>Reads the <c>usage</c> object of an OpenAI answer or stream chunk without deserializing the rest.</summary>
+public static class OpenAiUsage
+{
+    /// <summary>Scans a top-level object for "usage" and fills <paramref name="usage"/>; tolerant of anything it does not know.</summary>
+    public static void Read(ReadOnlySpan<byte> json, ref Usage usage)
+    {
+        var reader = new Utf8JsonReader(json);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool isUsage = reader.ValueTextEquals("usage"u8);
+                reader.Read();
+                if (isUsage && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    ReadUsageObject(ref reader, ref usage);
+                    return;
+                }
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // A provider's malformed answer goes to the client as it came; accounting just has no usage for it.
+        }
+    }
+
+    private static void ReadUsageObject(ref Utf8JsonReader reader, ref Usage usage)
+    {
+        usage.Reported = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8))
+                usage.PromptTokens = ReadCount(ref reader);
+            else if (reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8))
+                usage.CompletionTokens = ReadCount(ref reader);
+            else if (reader.ValueTextEquals("prompt_tokens_details"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("cached_tokens"u8)) usage.CachedTokens = ReadCount(ref reader);
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    private static long ReadCount(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) ? n : 0;
+    }
+}

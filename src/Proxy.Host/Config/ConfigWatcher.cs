@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Proxy.Config;
+
+namespace Proxy.Host.Config;
+
+/// <summary>
+/// Reloads the config file when it changes. Watches the directory, not the file, because editors and
+/// Kubernetes ConfigMaps replace files by rename/symlink swap; polls as well for filesystems without inotify.
+/// An invalid edit keeps the last good snapshot and logs exactly what is wrong.
+/// </summary>
+internal sealed partial class ConfigWatcher(ConfigHolder holder, ConfigLoader loader, ILogger<ConfigWatcher> logger, TimeProvider time) : BackgroundService
+{
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RetireAfter = TimeSpan.FromMinutes(2);
+
+    private readonly SemaphoreSlim _changed = new(0);
+
+    /// <summary>Reloads now; returns whether a new snapshot was swapped in.</summary>
+    public bool Reload()
+    {
+        var current = holder.Current;
+        GatewayConfig next;
+        try
+        {
+            next = loader.Load(current.SourcePath, current);
+        }
+        catch (ConfigException e)
+        {
+            LogRejected(logger, e.Message);
+            return false;
+        }
+        if (ReferenceEquals(next, current)) return false;
+        holder.Swap(next);
+        LogReloaded(logger, next.SourcePath, next.Routes.Count, next.Keys.Count);
+        Retire(current, next);
+        return true;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var path = Path.GetFullPath(holder.Current.SourcePath);
+        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!)
+        {
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
+            IncludeSubdirectories = false,
+        };
+        FileSystemEventHandler signal = (_, _) => _changed.Release();
+        watcher.Changed += signal;
+        watcher.Created += signal;
+        watcher.Renamed += (_, _) => _changed.Release();
+        watcher.EnableRaisingEvents = true;
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _changed.WaitAsync(PollInterval, stoppingToken);
+                // Editors write in several steps: wait for the burst to settle, then read once.
+                await Task.Delay(Debounce, time, stoppingToken);
+                while (_changed.CurrentCount > 0) await _changed.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            Reload();
+        }
+    }
+
+    /// <summary>Disposes adapters the new snapshot no longer uses, after in-flight requests have had time to finish.</summary>
+    private void Retire(GatewayConfig old, GatewayConfig next)
+    {
+        var kept = next.Providers.Values.Select(p => p.Adapter).ToHashSet();
+        var retired = old.Providers.Values.Select(p => p.Adapter).Where(a => !kept.Contains(a)).Distinct().ToList();
+        if (retired.Count == 0) return;
+        _ = Task.Delay(RetireAfter, time).ContinueWith(_ => retired.ForEach(a => a.Dispose()), TaskScheduler.Default);
+    }
+
+    public override void Dispose()
+    {
+        _changed.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(10, LogLevel.Information, "Config reloaded from {Path}: {Routes} routes, {Keys} keys")]
+    private static partial void LogReloaded(ILogger logger, string path, int routes, int keys);
+
+    [LoggerMessage(11, LogLevel.Error, "Config change rejected, the last good config stays in force: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string reason);
+}

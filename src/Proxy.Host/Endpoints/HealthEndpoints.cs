@@ -1,0 +1,44 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Proxy.Config;
+
+namespace Proxy.Host.Endpoints;
+
+/// <summary>
+/// Liveness (/v1/health): the process answers; nothing else is checked, so a slow dependency never gets a
+/// healthy replica killed. Readiness (/v1/ready): config loaded and not shutting down; 503 from the moment
+/// SIGTERM arrives so the load balancer drains this replica before it stops.
+/// </summary>
+internal sealed class HealthEndpoints(ConfigHolder config, IHostApplicationLifetime lifetime)
+{
+    private static readonly byte[] Healthy = "{\"status\":\"ok\"}"u8.ToArray();
+
+    public Task Health(HttpContext ctx)
+    {
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.Headers.CacheControl = "no-store";
+        return ctx.Response.BodyWriter.WriteAsync(Healthy).AsTask();
+    }
+
+    public async Task Ready(HttpContext ctx)
+    {
+        var snapshot = config.Current;
+        bool stopping = lifetime.ApplicationStopping.IsCancellationRequested;
+        ctx.Response.StatusCode = stopping ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.Headers.CacheControl = "no-store";
+        await using var w = new Utf8JsonWriter(ctx.Response.BodyWriter, Proxy.Errors.JsonOutput.Options);
+        w.WriteStartObject();
+        w.WriteString("status"u8, stopping ? "stopping"u8 : "ready"u8);
+        w.WriteStartObject("checks"u8);
+        w.WriteStartObject("config"u8);
+        w.WriteString("status"u8, "ok"u8);
+        w.WriteString("version"u8, snapshot.ContentHash.AsSpan(0, 12));
+        w.WriteNumber("routes"u8, snapshot.Routes.Count);
+        w.WriteNumber("keys"u8, snapshot.Keys.Count);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}

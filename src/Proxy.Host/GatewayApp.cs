@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Proxy.Config;
+using Proxy.Errors;
+using Proxy.Host.Config;
+using Proxy.Host.Endpoints;
+using Proxy.Pipeline;
+using Proxy.Providers;
+using Proxy.Providers.Mock;
+using Proxy.Providers.OpenAI;
+
+namespace Proxy.Host;
+
+/// <summary>Builds the gateway: the same code path for the executable and for tests that host it in process.</summary>
+public static class GatewayApp
+{
+    /// <summary>Every provider type the gateway knows; a new provider is one folder and one line here.</summary>
+    public static IReadOnlyList<IProviderKind> ProviderKinds { get; } = [new OpenAiKind(), new MockKind()];
+
+    /// <summary>Loads and validates the config (throwing <see cref="ConfigException"/> with every mistake), then builds the app.</summary>
+    public static WebApplication Build(string[] args, string configPath)
+    {
+        var loader = new ConfigLoader(ProviderKinds);
+        var initial = loader.Load(configPath);
+
+        var builder = WebApplication.CreateSlimBuilder(args);
+        // --urls and ASPNETCORE_URLS (both land in "urls") win over the file, as operators expect.
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && initial.Server.Urls is { } urls) builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(o =>
+        {
+            o.AddServerHeader = false;
+            // The gateway enforces its own, reloadable body cap and answers it in the OpenAI error shape.
+            o.Limits.MaxRequestBodySize = null;
+        });
+        // Per-request framework logs cost microseconds on every call; the gateway logs what matters itself.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new ConfigHolder(initial));
+        services.AddSingleton(loader);
+        services.AddSingleton<ConfigWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConfigWatcher>());
+        services.AddSingleton<ProxyHandler>();
+        services.AddSingleton<ModelsEndpoint>();
+        services.AddSingleton<HealthEndpoints>();
+
+        var app = builder.Build();
+        MapEndpoints(app);
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            foreach (var p in app.Services.GetRequiredService<ConfigHolder>().Current.Providers.Values) p.Adapter.Dispose();
+        });
+        return app;
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        var proxy = app.Services.GetRequiredService<ProxyHandler>();
+        var models = app.Services.GetRequiredService<ModelsEndpoint>();
+        var health = app.Services.GetRequiredService<HealthEndpoints>();
+
+        app.MapPost("/v1/chat/completions", proxy.ChatCompletions);
+        app.MapPost("/v1/embeddings", proxy.Embeddings);
+        app.MapGet("/v1/models", models.List);
+        app.MapGet("/v1/models/{**model}", models.Get);
+        app.MapGet("/v1/health", health.Health);
+        app.MapGet("/v1/ready", health.Ready);
+        app.MapFallback(ctx => ErrorResponses.WriteAsync(ctx, 404,
+            $"Unknown path '{ctx.Request.Method} {ctx.Request.Path}'. This gateway serves POST /v1/chat/completions, POST /v1/embeddings and GET /v1/models.",
+            OpenAiError.NotFound, code: "unknown_path"));
+    }
+}

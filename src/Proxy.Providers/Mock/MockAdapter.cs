@@ -1,0 +1,30 @@
+using Proxy.Config;
+using Proxy.Providers.OpenAI;
+using Proxy.Streaming;
+
+namespace Proxy.Providers.Mock;
+
+/// <summary>
+/// Hands the call to the in-process <see cref="MockHandler"/> without serializing it. The answer comes back
+/// as an ordinary HTTP response in the OpenAI shape, so the mock exercises the same relay path as real providers.
+/// </summary>
+public sealed class MockAdapter(ProviderSettings settings, HttpMessageInvoker invoker) : ProviderAdapter(settings, invoker)
+{
+    private static readonly Uri MockUri = new("http://mock.invalid/v1");
+
+    public override bool PassesThrough => true;
+
+    public override HttpRequestMessage BuildRequest(in UpstreamCall call) => new MockRequest(call, MockUri);
+
+    public override StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) => OpenAiSseTranscoder.For(call.Facts.IncludeUsage);
+
+    public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage) => OpenAiUsage.Read(upstreamBody, ref usage);
+
+    public override UpstreamFailure ClassifyError(int status, ReadOnlySpan<byte> body) => OpenAiAdapter.Classify(Settings.Name, status, body);
+}
+
+/// <summary>The call itself travels in the request: the mock needs its facts, not a serialized body.</summary>
+internal sealed class MockRequest(UpstreamCall call, Uri uri) : HttpRequestMessage(HttpMethod.Post, uri)
+{
+    public UpstreamCall Call { get; } = call;
+}

@@ -1,0 +1,68 @@
+using System.Buffers;
+using Proxy.Config;
+using Proxy.Errors;
+using Proxy.Ingress;
+using Proxy.Streaming;
+
+namespace Proxy.Providers.OpenAI;
+
+/// <summary>
+/// OpenAI-compatible upstreams: the client's bytes go up unchanged except for the model name (when the route
+/// renames it) and the stream usage request; answers come back byte for byte.
+/// </summary>
+public class OpenAiAdapter : ProviderAdapter
+{
+    private readonly Uri _chatUrl;
+    private readonly Uri _embeddingsUrl;
+    private readonly string? _authorization;
+
+    public OpenAiAdapter(ProviderSettings settings, HttpMessageInvoker invoker) : base(settings, invoker)
+    {
+        var baseUrl = settings.BaseUrl ?? throw new ArgumentException("base_url is required", nameof(settings));
+        _chatUrl = new Uri(baseUrl + "/chat/completions");
+        _embeddingsUrl = new Uri(baseUrl + "/embeddings");
+        _authorization = string.IsNullOrEmpty(settings.ApiKey) ? null : "Bearer " + settings.ApiKey;
+    }
+
+    public override bool PassesThrough => true;
+
+    public override HttpRequestMessage BuildRequest(in UpstreamCall call)
+    {
+        var target = call.Target;
+        var edits = BodyEdits.Plan(call.Facts, target.SameNameUpstream ? null : target.UpstreamModelJson, requestStreamUsage: true);
+        var request = new HttpRequestMessage(HttpMethod.Post, call.Operation == Operation.Embeddings ? _embeddingsUrl : _chatUrl)
+        {
+            Content = new SplicedContent(call.Body, edits),
+        };
+        UpstreamTransport.SetVersion(request, Settings.BaseUrl!);
+        var headers = request.Headers;
+        if (_authorization is not null) headers.TryAddWithoutValidation("Authorization", _authorization);
+        foreach (var (name, value) in Settings.Headers) headers.TryAddWithoutValidation(name, value);
+        if (call.Facts.Stream) headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        return request;
+    }
+
+    public override StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) => OpenAiSseTranscoder.For(call.Facts.IncludeUsage);
+
+    public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage) => OpenAiUsage.Read(upstreamBody, ref usage);
+
+    public override UpstreamFailure ClassifyError(int status, ReadOnlySpan<byte> body) => Classify(Settings.Name, status, body);
+
+    /// <summary>Shared by every OpenAI-shaped upstream (OpenAI, Azure OpenAI, compatible servers).</summary>
+    public static UpstreamFailure Classify(string provider, int status, ReadOnlySpan<byte> body)
+    {
+        var detail = OpenAiError.FindMessage(body) ?? $"HTTP {status} with no error message";
+        bool retryable = status is 408 or 409 or 429 or 500 or 502 or 503 or 504 or 529;
+        return status switch
+        {
+            // The client's key is fine; the gateway's provider credential is not. Saying 401 would send the client hunting for the wrong key.
+            401 or 403 => new UpstreamFailure(502, OpenAiError.Upstream, "upstream_auth_failed",
+                $"Upstream '{provider}' rejected the gateway's credentials (HTTP {status}): {detail}", false),
+            400 or 422 => new UpstreamFailure(status, OpenAiError.InvalidRequest, null, detail, false),
+            404 => new UpstreamFailure(404, OpenAiError.NotFound, "model_not_found", $"Upstream '{provider}': {detail}", false),
+            429 => new UpstreamFailure(429, OpenAiError.RateLimit, "rate_limit_exceeded", $"Upstream '{provider}' is rate limiting: {detail}", true),
+            >= 500 => new UpstreamFailure(status, OpenAiError.Upstream, "upstream_error", $"Upstream '{provider}' failed (HTTP {status}): {detail}", true),
+            _ => new UpstreamFailure(status, OpenAiError.InvalidRequest, null, $"Upstream '{provider}' (HTTP {status}): {detail}", retryable),
+        };
+    }
+}
