@@ -44,14 +44,23 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var yaml = new YamlStream();
+        using var text = new StringReader(Encoding.UTF8.GetString(bytes));
+        var scanner = new Scanner(text);
         try
         {
-            using var text = new StringReader(Encoding.UTF8.GetString(bytes));
-            yaml.Load(text);
+            yaml.Load(new Parser(scanner));
         }
         catch (YamlException e)
         {
             throw new ConfigException(path, [new ConfigError("(syntax)", (int)e.Start.Line, (int)e.Start.Column, e.InnerException?.Message ?? e.Message)]);
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet 16.3 throws this without a position for some malformed input (an unclosed flow
+            // sequence); the scanner still knows where it stopped.
+            var at = scanner.CurrentPosition;
+            throw new ConfigException(path, [new ConfigError("(syntax)", (int)at.Line, (int)at.Column,
+                "malformed YAML here (an unclosed '[' or '{', or a stray character?)")]);
         }
 
         var r = new YamlReader(secrets);
