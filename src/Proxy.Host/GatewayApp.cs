@@ -77,8 +77,12 @@ public static class GatewayApp
         app.MapGet("/v1/models/{**model}", models.Get);
         app.MapGet("/v1/health", health.Health);
         app.MapGet("/v1/ready", health.Ready);
-        app.MapFallback(ctx => ErrorResponses.WriteAsync(ctx, 404,
+        app.MapFallback(ctx =>
+        {
+            RequestIds.Assign(ctx);
+            return ErrorResponses.WriteAsync(ctx, 404,
             $"Unknown path '{ctx.Request.Method} {ctx.Request.Path}'. This gateway serves POST /v1/chat/completions, POST /v1/embeddings and GET /v1/models.",
-            OpenAiError.NotFound, code: "unknown_path"));
+                OpenAiError.NotFound, code: "unknown_path");
+        });
     }
 }

@@ -91,3 +91,25 @@ public class RequestPeekerTests
         Assert.False(Peek("""{"messages":[]}""").HasModel);
     }
 }
+
+public class RequestPeekerDuplicateTests
+{
+    [Theory]
+    [InlineData("""{"model":"a","messages":[],"model":"b"}""", "model")]
+    [InlineData("""{"model":"a","stream":true,"stream":false}""", "stream")]
+    [InlineData("""{"model":"a","stream_options":{},"stream_options":null}""", "stream_options")]
+    [InlineData("""{"model":"a","max_tokens":1,"max_tokens":2}""", "max_tokens")]
+    public void DuplicateDecidingField_IsRejected(string json, string field)
+    {
+        var error = RequestPeeker.TryPeek(System.Text.Encoding.UTF8.GetBytes(json), out _);
+        Assert.NotNull(error);
+        Assert.Equal(field, error.Param);
+        Assert.Contains("more than once", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DuplicateOtherFields_AreTheUpstreamsBusiness()
+    {
+        Assert.Null(RequestPeeker.TryPeek("""{"model":"a","temperature":1,"temperature":2}"""u8, out _));
+    }
+}

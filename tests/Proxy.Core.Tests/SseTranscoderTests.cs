@@ -129,3 +129,34 @@ internal static class Segments
         }
     }
 }
+
+public class SseTranscoderWhitespaceTests
+{
+    [Fact]
+    public void SpacedJson_UsageChunkIsStillFoundAndStripped()
+    {
+        var spaced = System.Text.Encoding.UTF8.GetBytes(
+            "data: {\"choices\": [{\"delta\": {\"content\": \"hi\"}}], \"usage\": null}\n\n" +
+            "data: {\"choices\": [ ], \"usage\": {\"prompt_tokens\": 3, \"completion_tokens\": 1}}\n\n" +
+            "data: [DONE]\n\n");
+        var seq = new System.Buffers.ReadOnlySequence<byte>(spaced);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        var state = new Proxy.Providers.StreamState();
+        Proxy.Streaming.OpenAiSseTranscoder.For(clientWantsUsage: false).Transcode(ref seq, output, ref state);
+        var text = System.Text.Encoding.UTF8.GetString(output.WrittenSpan);
+        Assert.DoesNotContain("prompt_tokens", text, StringComparison.Ordinal);
+        Assert.Equal(3, state.Usage.PromptTokens);
+        Assert.Equal(2, state.EventsWritten);
+    }
+
+    [Fact]
+    public void UsageWordInsideContent_IsNotMistakenForTheUsageField()
+    {
+        var evt = System.Text.Encoding.UTF8.GetBytes("data: {\"choices\":[],\"x\":\"\\\"usage\\\":{\"}\n\n");
+        var seq = new System.Buffers.ReadOnlySequence<byte>(evt);
+        var state = new Proxy.Providers.StreamState();
+        Proxy.Streaming.OpenAiSseTranscoder.For(false).Transcode(ref seq, new System.Buffers.ArrayBufferWriter<byte>(), ref state);
+        Assert.False(state.Usage.Reported);
+        Assert.Equal(1, state.EventsWritten);
+    }
+}

@@ -27,10 +27,12 @@ public static class RequestPeeker
                 return new PeekError("the request body must be a JSON object", null);
 
             int maxTokens = 0, maxCompletionTokens = 0;
+            Seen seen = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals(Model))
                 {
+                    if (!First(ref seen, Seen.Model)) return Duplicate("model");
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String) return new PeekError("'model' must be a string", "model");
                     facts.ModelStart = (int)reader.TokenStartIndex;
@@ -38,12 +40,14 @@ public static class RequestPeeker
                 }
                 else if (reader.ValueTextEquals(StreamProp))
                 {
+                    if (!First(ref seen, Seen.Stream)) return Duplicate("stream");
                     reader.Read();
                     if (reader.TokenType is JsonTokenType.True or JsonTokenType.False) facts.Stream = reader.GetBoolean();
                     else if (reader.TokenType != JsonTokenType.Null) return new PeekError("'stream' must be a boolean", "stream");
                 }
                 else if (reader.ValueTextEquals(StreamOptions))
                 {
+                    if (!First(ref seen, Seen.StreamOptions)) return Duplicate("stream_options");
                     reader.Read();
                     facts.StreamOptionsStart = (int)reader.TokenStartIndex;
                     if (reader.TokenType == JsonTokenType.StartObject)
@@ -68,11 +72,13 @@ public static class RequestPeeker
                 }
                 else if (reader.ValueTextEquals(MaxTokens))
                 {
+                    if (!First(ref seen, Seen.MaxTokens)) return Duplicate("max_tokens");
                     reader.Read();
                     if (!TryTokenCount(ref reader, ref maxTokens)) return new PeekError("'max_tokens' must be a positive integer", "max_tokens");
                 }
                 else if (reader.ValueTextEquals(MaxCompletionTokens))
                 {
+                    if (!First(ref seen, Seen.MaxCompletionTokens)) return Duplicate("max_completion_tokens");
                     reader.Read();
                     if (!TryTokenCount(ref reader, ref maxCompletionTokens)) return new PeekError("'max_completion_tokens' must be a positive integer", "max_completion_tokens");
                 }
@@ -92,6 +98,29 @@ public static class RequestPeeker
         {
             return new PeekError(Describe(e, body), null);
         }
+    }
+
+    /// <summary>
+    /// A field the gateway decides on must appear once: with two "model" keys the gateway would route and authorize
+    /// one while an upstream whose parser keeps the other could serve a model the key was never allowed.
+    /// </summary>
+    private static PeekError Duplicate(string field) => new($"'{field}' appears more than once in the request body", field);
+
+    [Flags]
+    private enum Seen
+    {
+        Model = 1,
+        Stream = 2,
+        StreamOptions = 4,
+        MaxTokens = 8,
+        MaxCompletionTokens = 16,
+    }
+
+    private static bool First(ref Seen seen, Seen flag)
+    {
+        if ((seen & flag) != 0) return false;
+        seen |= flag;
+        return true;
     }
 
     private static bool TryTokenCount(ref Utf8JsonReader reader, ref int value)

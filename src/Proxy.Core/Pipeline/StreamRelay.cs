@@ -89,7 +89,12 @@ internal static class StreamRelay
             failure = "the connection to the upstream broke: " + e.Message;
         }
 
-        if (failure is null) return;
+        if (failure is null)
+        {
+            // The provider's own error event has been passed on; end the connection the same way as below.
+            if (state.Failed) await AbortAfterErrorAsync(ctx);
+            return;
+        }
         Log.StreamBroken(logger, call.RequestId, provider.Name, failure);
         var message = $"Upstream '{provider.Name}' stream failed: {failure}.";
         if (!res.HasStarted && state.EventsWritten == 0)
@@ -109,7 +114,23 @@ internal static class StreamRelay
         {
             Log.ClientGone(logger, call.RequestId);
         }
+        await AbortAfterErrorAsync(ctx);
     }
+
+    /// <summary>
+    /// After the error event, the response is aborted rather than ended: clients that read error events see the
+    /// message, and clients that ignore them (the official .NET SDK does) still see a broken stream, not a
+    /// complete answer. HTTP/1.1 gets no final chunk; HTTP/2 gets RST_STREAM.
+    /// Kestrel's abort drops output not yet handed to the socket, and a flush only hands it to the transport's
+    /// pipe, so the abort waits a moment for the error event to leave (a cost paid only by failed streams).
+    /// </summary>
+    private static async Task AbortAfterErrorAsync(HttpContext ctx)
+    {
+        await Task.Delay(AbortGrace);
+        ctx.Abort();
+    }
+
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The upstream ended without a final blank line: treat what is left as one last whole event.</summary>
     private static void TranscodeTail(StreamTranscoder transcoder, ReadOnlySequence<byte> rest, IBufferWriter<byte> writer, ref StreamState state)

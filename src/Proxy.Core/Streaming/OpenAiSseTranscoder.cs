@@ -21,9 +21,9 @@ public sealed class OpenAiSseTranscoder : StreamTranscoder
     public static OpenAiSseTranscoder For(bool clientWantsUsage) => clientWantsUsage ? WithUsage : WithoutUsage;
 
     private static ReadOnlySpan<byte> Done => "[DONE]"u8;
-    private static ReadOnlySpan<byte> UsageObject => "\"usage\":{"u8;
-    private static ReadOnlySpan<byte> EmptyChoices => "\"choices\":[]"u8;
-    private static ReadOnlySpan<byte> ErrorField => "\"error\":"u8;
+    private static ReadOnlySpan<byte> UsageKey => "\"usage\""u8;
+    private static ReadOnlySpan<byte> ChoicesKey => "\"choices\""u8;
+    private static ReadOnlySpan<byte> ErrorKey => "\"error\""u8;
     private static ReadOnlySpan<byte> EventEnd => "\n\n"u8;
 
     public override void Transcode(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output, ref StreamState state)
@@ -62,12 +62,12 @@ public sealed class OpenAiSseTranscoder : StreamTranscoder
             state.Completed = true;
             return true;
         }
-        if (data.IndexOf(UsageObject) >= 0)
+        if (JsonScan.HasValueStartingWith(data, UsageKey, (byte)'{'))
         {
             OpenAiUsage.Read(data, ref state.Usage);
-            if (!clientWantsUsage && data.IndexOf(EmptyChoices) >= 0) return false;
+            if (!clientWantsUsage && JsonScan.HasEmptyArray(data, ChoicesKey)) return false;
         }
-        else if (data.IndexOf(ErrorField) >= 0 && data.IndexOf("\"choices\""u8) < 0)
+        else if (JsonScan.HasValueStartingWith(data, ErrorKey, (byte)'{') && JsonScan.ValueOf(data, ChoicesKey) < 0)
         {
             state.Failed = true; // the provider's own mid-stream error event: the client sees it and the stream ends
         }

@@ -36,7 +36,8 @@ internal sealed class ModelsEndpoint(ConfigHolder config)
         var snapshot = config.Current;
         RequestIds.Assign(ctx);
         if (await Authenticate(ctx, snapshot) is not { } key) return;
-        var id = ctx.Request.RouteValues["model"] as string ?? "";
+        // Kestrel leaves %2F encoded in the path; SDKs escape the '/' in ids like "meta-llama/Llama-3-8B".
+        var id = Uri.UnescapeDataString(ctx.Request.RouteValues["model"] as string ?? "");
         if (!snapshot.Routes.TryGetValue(id, out var route) || !key.MayUse(route))
         {
             await ErrorResponses.WriteAsync(ctx, 404, $"The model '{id}' does not exist on this gateway or you do not have access to it.",

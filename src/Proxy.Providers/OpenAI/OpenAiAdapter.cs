@@ -61,6 +61,9 @@ public class OpenAiAdapter : ProviderAdapter
             400 or 422 => new UpstreamFailure(status, OpenAiError.InvalidRequest, null, detail, false),
             404 => new UpstreamFailure(404, OpenAiError.NotFound, "model_not_found", $"Upstream '{provider}': {detail}", false),
             429 => new UpstreamFailure(429, OpenAiError.RateLimit, "rate_limit_exceeded", $"Upstream '{provider}' is rate limiting: {detail}", true),
+            // A redirect means base_url is wrong (http vs https, a moved host); the client can do nothing about it.
+            >= 300 and < 400 => new UpstreamFailure(502, OpenAiError.Upstream, "upstream_redirect",
+                $"Upstream '{provider}' answered with a redirect (HTTP {status}); the gateway does not follow redirects: check its base_url", false),
             >= 500 => new UpstreamFailure(status, OpenAiError.Upstream, "upstream_error", $"Upstream '{provider}' failed (HTTP {status}): {detail}", true),
             _ => new UpstreamFailure(status, OpenAiError.InvalidRequest, null, $"Upstream '{provider}' (HTTP {status}): {detail}", retryable),
         };
