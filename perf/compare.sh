@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# One command, one run, side by side, against the same mock upstream:
+#   direct  -> the mock upstream itself
+#   nginx   -> nginx proxy_pass (keepalive, one worker per core)
+#   gateway -> the gateway's Native AOT binary, key auth + routing + usage accounting on
+#   portkey -> the Portkey gateway (npm @portkey-ai/gateway), when npm can install it
+# For each: throughput at saturation (closed loop), latency at a fixed rate of half nginx's saturation
+# (open loop), streaming time to first token and chunk gaps, and the proxy's RSS under load.
+# Prints each path as a ratio to nginx and to direct, and keeps everything in perf/results/<date>-compare/.
+# Traffic stays on 127.0.0.1; every load run is bounded in time. Usage: perf/compare.sh [--quick]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONNS=${CONNS:-32}
+[ "${1:-}" = "--quick" ] && { DURATION=4s; WARMUP=1s; }
+
+WORK=$ROOT/perf/.work
+OUT=$ROOT/perf/results/$(date -u +%Y-%m-%d)-compare
+mkdir -p "$WORK" "$OUT"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+log() { printf '== %s\n' "$*" >&2; }
+
+# ---- install what is missing (apt: nginx, clang for the AOT link; npm: portkey) ----
+need=()
+command -v nginx >/dev/null || need+=(nginx)
+command -v clang >/dev/null || need+=(clang)
+[ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  log "apt-get install ${need[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+PORTKEY=""
+if command -v npm >/dev/null; then
+  if [ ! -x "$WORK/portkey/node_modules/.bin/portkey-gateway" ] && [ ! -d "$WORK/portkey/node_modules/@portkey-ai/gateway" ]; then
+    log "npm install @portkey-ai/gateway"
+    mkdir -p "$WORK/portkey" && (cd "$WORK/portkey" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund @portkey-ai/gateway >/dev/null 2>&1) || true
+  fi
+  [ -d "$WORK/portkey/node_modules/@portkey-ai/gateway" ] && PORTKEY="$WORK/portkey/node_modules/@portkey-ai/gateway"
+fi
+
+# ---- build: the gateway and the mock as Native AOT, loadgen as a Release build ----
+log "building (Native AOT gateway and mock upstream, loadgen)"
+dotnet publish src/Proxy.Host -c Release -r linux-x64 -p:AotTargetFramework=net9.0 -o "$WORK/gateway" >"$WORK/build-gateway.log" 2>&1 || { cat "$WORK/build-gateway.log"; exit 1; }
+dotnet publish perf/MockUpstream -c Release -r linux-x64 -p:AotTargetFramework=net9.0 -o "$WORK/mock" >"$WORK/build-mock.log" 2>&1 || { cat "$WORK/build-mock.log"; exit 1; }
+dotnet build perf/LoadGen -c Release -o "$WORK/loadgen" >"$WORK/build-loadgen.log" 2>&1 || { cat "$WORK/build-loadgen.log"; exit 1; }
+LOADGEN=(dotnet "$WORK/loadgen/loadgen.dll")
+
+wait_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+
+# ---- the upstream: answers at once for plain requests; streams 16 chunks 5 ms apart ----
+MOCK_PORT=9100
+"$WORK/mock/mock-upstream" --urls "http://127.0.0.1:$MOCK_PORT" --chunks 16 --chunk-interval-ms 5 >"$WORK/mock.log" 2>&1 &
+PIDS+=($!)
+wait_port $MOCK_PORT
+
+# ---- nginx: proxy_pass with upstream keepalive, a worker per core, no buffering (for streams) ----
+NGINX_PORT=9200
+mkdir -p "$WORK/nginx/logs"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes $(nproc);
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 128; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+EOF
+nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+PIDS+=($!)
+wait_port $NGINX_PORT
+
+# ---- the gateway: its AOT binary, a key, a route to the mock ----
+GW_PORT=9300
+KEY="sk-gw-perf-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+HASH=$(printf %s "$KEY" | sha256sum | cut -d' ' -f1)
+cat >"$WORK/gateway.yaml" <<EOF
+server:
+  max_body_bytes: 1MiB
+providers:
+  upstream:
+    type: openai
+    base_url: http://127.0.0.1:$MOCK_PORT/v1
+    api_key: perf-upstream-key
+routes:
+  gpt-4o-mini:
+    provider: upstream
+keys:
+  - id: perf
+    hash: sha256:$HASH
+EOF
+"$WORK/gateway/proxy" --config "$WORK/gateway.yaml" --urls "http://127.0.0.1:$GW_PORT" >"$WORK/gateway.log" 2>&1 &
+GW_PID=$!
+PIDS+=($GW_PID)
+wait_port $GW_PORT
+sleep 1
+GW_RSS_IDLE=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$GW_PID/status)
+
+# ---- portkey (optional) ----
+PK_PORT=8787
+if [ -n "$PORTKEY" ]; then
+  (cd "$WORK/portkey" && exec npx --no-install portkey-gateway) >"$WORK/portkey.log" 2>&1 &
+  PIDS+=($!)
+  wait_port $PK_PORT || PORTKEY=""
+fi
+
+PLAIN='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello in one word."}],"max_tokens":16}'
+STREAM='{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Say hello in one word."}]}'
+
+# url and extra loadgen args per path
+declare -A URL ARGS
+URL[direct]="http://127.0.0.1:$MOCK_PORT/v1/chat/completions"; ARGS[direct]=""
+URL[nginx]="http://127.0.0.1:$NGINX_PORT/v1/chat/completions";  ARGS[nginx]=""
+URL[gateway]="http://127.0.0.1:$GW_PORT/v1/chat/completions";   ARGS[gateway]="-H|Authorization: Bearer $KEY"
+URL[portkey]="http://127.0.0.1:$PK_PORT/v1/chat/completions";   ARGS[portkey]="-H|x-portkey-provider: openai|-H|x-portkey-custom-host: http://127.0.0.1:$MOCK_PORT/v1|-H|Authorization: Bearer perf-upstream-key"
+PATHS=(direct nginx gateway)
+[ -n "$PORTKEY" ] && PATHS+=(portkey)
+
+# run LABEL PATH [loadgen args...] -> prints the --summary line, keeps the JSON
+run() {
+  local label=$1 path=$2; shift 2
+  local extra=()
+  IFS='|' read -r -a extra <<<"${ARGS[$path]}"
+  [ -z "${ARGS[$path]}" ] && extra=()
+  "${LOADGEN[@]}" "${URL[$path]}" "${extra[@]}" "$@" --summary --label "$label" --json "$OUT/$label.json" 2>/dev/null | tail -1
+}
+field() { grep -o " $1=[^ ]*" <<<"$2" | head -1 | cut -d= -f2; }
+
+# RSS sampler: the max VmRSS of a pid while a run goes on
+rss_max() { local pid=$1 file=$2; echo 0 >"$file"; while kill -0 "$pid" 2>/dev/null; do awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status 2>/dev/null | awk -v f="$file" '{getline m < f; close(f); if ($1 > m) print $1 > f}'; sleep 0.2; done; }
+
+declare -A RPS P99SAT P50FIX P99FIX TTFT GAP RSS ERR
+for p in "${PATHS[@]}"; do
+  log "$p: saturation, $CONNS connections, $DURATION"
+  if [ "$p" = gateway ]; then rss_max $GW_PID "$WORK/rss" & SAMPLER=$!; fi
+  s=$(run "$p-plain-sat" "$p" -c "$CONNS" -d "$DURATION" -w "$WARMUP" --body "$PLAIN")
+  if [ "$p" = gateway ]; then kill $SAMPLER 2>/dev/null || true; RSS[$p]=$(cat "$WORK/rss"); fi
+  RPS[$p]=$(field rps "$s"); P99SAT[$p]=$(field p99_ms "$s"); ERR[$p]=$(field errors "$s")
+  echo "$s" >>"$OUT/summary.txt"
+done
+
+# fixed rate: half of nginx's saturation throughput, for every path
+RATE=$(awk -v r="${RPS[nginx]}" 'BEGIN { printf "%d", r / 2 }')
+for p in "${PATHS[@]}"; do
+  log "$p: fixed rate $RATE/s, $DURATION"
+  s=$(run "$p-plain-fixed" "$p" -r "$RATE" -c 256 -d "$DURATION" -w "$WARMUP" --body "$PLAIN")
+  P50FIX[$p]=$(field p50_ms "$s"); P99FIX[$p]=$(field p99_ms "$s")
+  echo "$s" >>"$OUT/summary.txt"
+done
+
+# streaming: 16 chunks 5 ms apart; few connections so queueing does not hide per-chunk latency
+for p in "${PATHS[@]}"; do
+  log "$p: streaming, 8 connections, $DURATION"
+  s=$(run "$p-stream" "$p" -c 8 -d "$DURATION" -w "$WARMUP" --stream --body "$STREAM")
+  TTFT[$p]=$(field ttft_p50_ms "$s"); GAP[$p]=$(field gap_p50_ms "$s")
+  echo "$s" >>"$OUT/summary.txt"
+done
+
+# ---- the table ----
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", a / b; else printf "-" }'; }
+{
+  echo "# compare.sh $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r), dotnet $(dotnet --version)"
+  echo "load: loadgen, $CONNS connections closed loop (saturation), open loop at ${RATE}/s (half nginx), streaming 8 connections x 16 chunks 5 ms apart; $DURATION each after $WARMUP warmup"
+  echo
+  printf '%-8s %9s %8s %9s %9s | %9s %9s | %9s %9s %9s | %9s %8s %7s\n' path "sat rps" "x nginx" "x direct" "sat p99" "fix p50" "fix p99" "ttft p50" "+ttft" "gap p50" "p99/ngx" "rss MiB" errors
+  for p in "${PATHS[@]}"; do
+    addttft=$(awk -v a="${TTFT[$p]}" -v b="${TTFT[direct]}" 'BEGIN { printf "%+.3f", a - b }')
+    printf '%-8s %9s %8s %9s %9s | %9s %9s | %9s %9s %9s | %9s %8s %7s\n' "$p" "${RPS[$p]}" "$(ratio "${RPS[$p]}" "${RPS[nginx]}")" \
+      "$(ratio "${RPS[$p]}" "${RPS[direct]}")" "${P99SAT[$p]}" "${P50FIX[$p]}" "${P99FIX[$p]}" "${TTFT[$p]}" "$addttft" "${GAP[$p]}" \
+      "$(ratio "${P99FIX[$p]}" "${P99FIX[nginx]}")" "${RSS[$p]:--}" "${ERR[$p]}"
+  done
+  echo
+  echo "times in ms; '+ttft' is the median time to first token minus direct's; 'p99/ngx' is fixed-rate p99 over nginx's."
+  echo "gateway RSS: ${GW_RSS_IDLE} MiB idle, ${RSS[gateway]} MiB max during saturation."
+} | tee "$OUT/table.txt"
