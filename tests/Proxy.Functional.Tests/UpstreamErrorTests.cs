@@ -12,7 +12,7 @@ public sealed class UpstreamErrorTests
     [Fact]
     public async Task UpstreamUnreachable_502_NamesProvider()
     {
-        int closed = TestConfig.ClosedPort();
+        using var closedPort = TestConfig.ClosedPort(out int closed);
         await using var env = await TestEnv.StartAsync(_ => TestConfig.Standard($"http://127.0.0.1:{closed}/v1"));
 
         using var response = await env.Gateway.PostAsync(Chat, """{"model":"gpt-test","messages":[]}""");

@@ -41,12 +41,15 @@ public static class TestConfig
         """;
 
     /// <summary>A port nothing listens on (bound, then released).</summary>
-    public static int ClosedPort()
+    /// <summary>
+    /// A loopback port that refuses connections for as long as the returned socket lives: it is bound but never
+    /// listens, so no test running in parallel can take it (a freed port can be reused at once).
+    /// </summary>
+    public static Socket ClosedPort(out int port)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        return socket;
     }
 }
