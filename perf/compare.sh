@@ -37,7 +37,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 PORTKEY=""
 if command -v npm >/dev/null; then
-  if [ ! -x "$WORK/portkey/node_modules/.bin/portkey-gateway" ] && [ ! -d "$WORK/portkey/node_modules/@portkey-ai/gateway" ]; then
+  if [ ! -d "$WORK/portkey/node_modules/@portkey-ai/gateway" ]; then
     log "npm install @portkey-ai/gateway"
     mkdir -p "$WORK/portkey" && (cd "$WORK/portkey" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund @portkey-ai/gateway >/dev/null 2>&1) || true
   fi
@@ -115,7 +115,8 @@ GW_RSS_IDLE=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$GW_PID/status)
 # ---- portkey (optional) ----
 PK_PORT=8787
 if [ -n "$PORTKEY" ]; then
-  (cd "$WORK/portkey" && exec npx --no-install portkey-gateway) >"$WORK/portkey.log" 2>&1 &
+  # The package's bin is build/start-server.js; it listens on :8787.
+  (cd "$WORK/portkey" && exec node "$PORTKEY/build/start-server.js") >"$WORK/portkey.log" 2>&1 &
   PIDS+=($!)
   wait_port $PK_PORT || PORTKEY=""
 fi
@@ -138,7 +139,7 @@ run() {
   local extra=()
   IFS='|' read -r -a extra <<<"${ARGS[$path]}"
   [ -z "${ARGS[$path]}" ] && extra=()
-  "${LOADGEN[@]}" "${URL[$path]}" "${extra[@]}" "$@" --summary --label "$label" --json "$OUT/$label.json" 2>/dev/null | tail -1
+  "${LOADGEN[@]}" "${URL[$path]}" "${extra[@]}" "$@" --summary --label "$label" --json "$OUT/$label.json" 2>/dev/null | tail -1 || true
 }
 field() { grep -o " $1=[^ ]*" <<<"$2" | head -1 | cut -d= -f2; }
 

@@ -18,6 +18,8 @@ namespace Proxy.Host;
 /// <summary>Builds the gateway: the same code path for the executable and for tests that host it in process.</summary>
 public static class GatewayApp
 {
+    private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     /// <summary>Every provider type the gateway knows; a new provider is one folder and one line here.</summary>
     public static IReadOnlyList<IProviderKind> ProviderKinds { get; } = [new OpenAiKind(), new MockKind()];
 
@@ -26,10 +28,19 @@ public static class GatewayApp
     {
         var loader = new ConfigLoader(ProviderKinds);
         var initial = loader.Load(configPath);
+        // Read once by the runtime when the first socket is made, so it must be set before any is.
+        if (initial.Server.InlineIo && Environment.GetEnvironmentVariable(InlineCompletions) is null)
+            Environment.SetEnvironmentVariable(InlineCompletions, "1");
 
         var builder = WebApplication.CreateSlimBuilder(args);
         // --urls and ASPNETCORE_URLS (both land in "urls") win over the file, as operators expect.
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && initial.Server.Urls is { } urls) builder.WebHost.UseUrls(urls);
+        if (initial.Server.InlineIo)
+        {
+            // Opt-in (server.inline_io): request handling on the socket I/O threads instead of hopping to the thread
+            // pool. Nothing on the request path blocks; it trades tail stability for CPU (perf/README.md).
+            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        }
         builder.WebHost.ConfigureKestrel(o =>
         {
             o.AddServerHeader = false;

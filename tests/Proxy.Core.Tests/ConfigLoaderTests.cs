@@ -88,6 +88,7 @@ public class ConfigLoaderTests
     [InlineData("routes.gpt.provider", "unknown provider 'openia'; defined: mock, openai", "    provider: openia", "    provider: openai")]
     [InlineData("keys[0].routes[0]", "unknown route 'slow'", "    routes: [slow]", "    routes: [fast]")]
     [InlineData("server.max_body_bytes", "is not a positive size", "  max_body_bytes: lots", "  max_body_bytes: 2MiB")]
+    [InlineData("server.inline_io", "is not true or false", "  max_body_bytes: 2MiB\n  inline_io: maybe", "  max_body_bytes: 2MiB")]
     public void Mistake_IsReportedWithFilePathLineAndReason(string path, string reason, string bad, string good)
     {
         var yaml = Valid.Replace(good, bad, StringComparison.Ordinal);

@@ -17,7 +17,7 @@ namespace Proxy.Config;
 public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
 {
     private static readonly string[] TopFields = ["server", "providers", "routes", "keys"];
-    private static readonly string[] ServerFields = ["urls", "max_body_bytes"];
+    private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io"];
     private static readonly string[] CommonProviderFields = ["type", "base_url", "api_key", "headers", "connect_timeout", "first_byte_timeout", "idle_timeout", "http_proxy"];
     private static readonly string[] RouteFields = ["provider", "model"];
     private static readonly string[] KeyFields = ["id", "hash", "routes"];
@@ -96,14 +96,20 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
     {
         var map = r.Mapping(node, "server");
         if (map is null) return new ServerSettings();
+        var defaults = new ServerSettings();
         string? urls = null;
-        long maxBody = new ServerSettings().MaxBodyBytes;
+        long maxBody = defaults.MaxBodyBytes;
+        bool inlineIo = defaults.InlineIo;
         foreach (var (key, value, path) in r.Entries(map, "server", ServerFields))
         {
-            if (key == "urls") urls = r.String(value, path);
-            else if (key == "max_body_bytes") maxBody = r.Size(value, path) ?? maxBody;
+            switch (key)
+            {
+                case "urls": urls = r.String(value, path); break;
+                case "max_body_bytes": maxBody = r.Size(value, path) ?? maxBody; break;
+                case "inline_io": inlineIo = r.Bool(value, path) ?? inlineIo; break;
+            }
         }
-        return new ServerSettings { Urls = urls, MaxBodyBytes = maxBody };
+        return new ServerSettings { Urls = urls, MaxBodyBytes = maxBody, InlineIo = inlineIo };
     }
 
     private Dictionary<string, ProviderSettings> ReadProviders(YamlReader r, YamlNode? node, YamlNode root)

@@ -86,6 +86,16 @@ internal sealed class YamlReader(SecretResolver secrets)
         return null;
     }
 
+    public bool? Bool(YamlNode node, string path)
+    {
+        var s = String(node, path);
+        if (s is null) return null;
+        if (s is "true" or "yes" or "on") return true;
+        if (s is "false" or "no" or "off") return false;
+        Error(node, path, $"'{s}' is not true or false");
+        return null;
+    }
+
     public double? Number(YamlNode node, string path, double min, double max)
     {
         var s = String(node, path);

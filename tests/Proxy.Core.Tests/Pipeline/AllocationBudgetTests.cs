@@ -13,10 +13,11 @@ public sealed class AllocationBudget;
 [Collection(nameof(AllocationBudget))]
 public sealed class AllocationBudgetTests(ITestOutputHelper output)
 {
-    // Budgets in bytes per request. Most of it is HttpRequestMessage/HttpResponseMessage and their headers,
-    // which HttpMessageInvoker requires; see perf/README.md for the breakdown.
-    private const long PlainBudget = 6_000;
-    private const long StreamBudget = 8_000;
+    // Budgets in bytes per request, about 15% above what the pipeline allocates today (3,024 B plain, 4,064 B
+    // streamed, 2026-11-22). Most of it is HttpRequestMessage/HttpResponseMessage, their headers and the linked
+    // CancellationTokenSource, which HttpMessageInvoker requires; see perf/README.md.
+    private const long PlainBudget = 3_500;
+    private const long StreamBudget = 4_700;
 
     [Fact]
     public async Task PlainRequest_StaysWithinAllocationBudget()
