@@ -170,6 +170,8 @@ for p in "${PATHS[@]}"; do
   log "$p: streaming, 8 connections, $DURATION"
   s=$(run "$p-stream" "$p" -c 8 -d "$DURATION" -w "$WARMUP" --stream --body "$STREAM")
   TTFT[$p]=$(field ttft_p50_ms "$s"); GAP[$p]=$(field gap_p50_ms "$s")
+  # A path whose streams all failed has no timings to show (Portkey on Node 20 answers streams with 500).
+  if [ "$(field ok "$s")" = 0 ]; then TTFT[$p]=failed; GAP[$p]=failed; fi
   echo "$s" >>"$OUT/summary.txt"
 done
 
@@ -182,7 +184,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", 
   echo
   printf '%-8s %9s %8s %9s %9s | %9s %9s | %9s %9s %9s | %9s %8s %7s\n' path "sat rps" "x nginx" "x direct" "sat p99" "fix p50" "fix p99" "ttft p50" "+ttft" "gap p50" "p99/ngx" "rss MiB" errors
   for p in "${PATHS[@]}"; do
-    addttft=$(awk -v a="${TTFT[$p]}" -v b="${TTFT[direct]}" 'BEGIN { printf "%+.3f", a - b }')
+    addttft=$(awk -v a="${TTFT[$p]}" -v b="${TTFT[direct]}" 'BEGIN { if (a == "failed") printf "-"; else printf "%+.3f", a - b }')
     printf '%-8s %9s %8s %9s %9s | %9s %9s | %9s %9s %9s | %9s %8s %7s\n' "$p" "${RPS[$p]}" "$(ratio "${RPS[$p]}" "${RPS[nginx]}")" \
       "$(ratio "${RPS[$p]}" "${RPS[direct]}")" "${P99SAT[$p]}" "${P50FIX[$p]}" "${P99FIX[$p]}" "${TTFT[$p]}" "$addttft" "${GAP[$p]}" \
       "$(ratio "${P99FIX[$p]}" "${P99FIX[nginx]}")" "${RSS[$p]:--}" "${ERR[$p]}"

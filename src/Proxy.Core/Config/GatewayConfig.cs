@@ -48,8 +48,8 @@ public sealed class ServerSettings
     /// <summary>
     /// Handle requests on the socket I/O threads (Kestrel's inline scheduling and the runtime's inline socket
     /// completions) instead of the thread pool. Read at start only. Off by default: on 2 cores it saved ~13% CPU
-    /// per request but 3 of 6 fixed-rate runs had p99 blow-ups (40-110 ms) that the thread pool never showed
-    /// (perf/README.md); a predictable tail is worth more than that throughput.
+    /// per request, but its fixed-rate p99 blew up more often in standalone runs (perf/README.md); until the
+    /// tail is understood, the thread pool stays the default.
     /// </summary>
     public bool InlineIo { get; init; }
 }
