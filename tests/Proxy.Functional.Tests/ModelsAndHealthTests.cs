@@ -104,6 +104,7 @@ public sealed class ModelsAndHealthTests
         using var response = await env.Gateway.GetAsync("/v1/health", key: null);
 
         Assert.Equal(200, (int)response.StatusCode);
+        Assert.True(response.Headers.Contains("x-request-id"));
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("ok", doc.RootElement.GetProperty("status").GetString());
     }
@@ -116,6 +117,7 @@ public sealed class ModelsAndHealthTests
         using var response = await env.Gateway.GetAsync("/v1/ready", key: null);
 
         Assert.Equal(200, (int)response.StatusCode);
+        Assert.True(response.Headers.Contains("x-request-id"));
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("ready", doc.RootElement.GetProperty("status").GetString());

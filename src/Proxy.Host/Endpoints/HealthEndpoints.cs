@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Proxy.Config;
+using Proxy.Pipeline;
 
 namespace Proxy.Host.Endpoints;
 
@@ -16,6 +17,7 @@ internal sealed class HealthEndpoints(ConfigHolder config, IHostApplicationLifet
 
     public Task Health(HttpContext ctx)
     {
+        RequestIds.Assign(ctx);
         ctx.Response.ContentType = "application/json";
         ctx.Response.Headers.CacheControl = "no-store";
         return ctx.Response.BodyWriter.WriteAsync(Healthy).AsTask();
@@ -25,6 +27,7 @@ internal sealed class HealthEndpoints(ConfigHolder config, IHostApplicationLifet
     {
         var snapshot = config.Current;
         bool stopping = lifetime.ApplicationStopping.IsCancellationRequested;
+        RequestIds.Assign(ctx);
         ctx.Response.StatusCode = stopping ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
         ctx.Response.ContentType = "application/json";
         ctx.Response.Headers.CacheControl = "no-store";
