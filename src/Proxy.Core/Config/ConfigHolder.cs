@@ -7,12 +7,5 @@ public sealed class ConfigHolder(GatewayConfig initial)
 
     public GatewayConfig Current => Volatile.Read(ref _current);
 
-    /// <summary>Raised after a swap, with the new snapshot (transports use it to retire old pools).</summary>
-    public event Action<GatewayConfig>? Changed;
-
-    public void Swap(GatewayConfig next)
-    {
-        Volatile.Write(ref _current, next);
-        Changed?.Invoke(next);
-    }
+    public void Swap(GatewayConfig next) => Volatile.Write(ref _current, next);
 }
