@@ -26,6 +26,7 @@ public class ConfigLoaderTests
             type: openai
             api_key: ${UPSTREAM_KEY}
             first_byte_timeout: 30s
+            max_connections: 64
           mock:
             type: mock
             completion_tokens: 3
@@ -49,6 +50,8 @@ public class ConfigLoaderTests
         Assert.Equal("secret-from-env", c.Providers["openai"].ApiKey);
         Assert.Equal(new Uri("https://api.openai.com/v1"), c.Providers["openai"].BaseUrl);
         Assert.Equal(TimeSpan.FromSeconds(30), c.Providers["openai"].FirstByteTimeout);
+        Assert.Equal(64, c.Providers["openai"].MaxConnections);
+        Assert.Equal(0, c.Providers["mock"].MaxConnections);
         Assert.Equal("gpt-4o-mini", c.Routes["gpt"].Targets[0].UpstreamModel);
         Assert.False(c.Routes["gpt"].Targets[0].SameNameUpstream);
         Assert.True(c.Routes["fast"].Targets[0].SameNameUpstream);

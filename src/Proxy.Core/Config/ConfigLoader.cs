@@ -18,7 +18,7 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
 {
     private static readonly string[] TopFields = ["server", "providers", "routes", "keys"];
     private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io"];
-    private static readonly string[] CommonProviderFields = ["type", "base_url", "api_key", "headers", "connect_timeout", "first_byte_timeout", "idle_timeout", "http_proxy"];
+    private static readonly string[] CommonProviderFields = ["type", "base_url", "api_key", "headers", "connect_timeout", "first_byte_timeout", "idle_timeout", "http_proxy", "max_connections"];
     private static readonly string[] RouteFields = ["provider", "model"];
     private static readonly string[] KeyFields = ["id", "hash", "routes"];
 
@@ -155,6 +155,7 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
         var defaults = new ProviderSettings { Name = name, Type = kind.Type };
         TimeSpan connect = defaults.ConnectTimeout, firstByte = defaults.FirstByteTimeout, idle = defaults.IdleTimeout;
         bool hasBaseUrl = false;
+        int maxConnections = 0;
 
         foreach (var (key, value, p) in r.Entries(map, path, allowed))
         {
@@ -167,6 +168,7 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
                 case "connect_timeout": connect = r.Duration(value, p) ?? connect; break;
                 case "first_byte_timeout": firstByte = r.Duration(value, p) ?? firstByte; break;
                 case "idle_timeout": idle = r.Duration(value, p) ?? idle; break;
+                case "max_connections": maxConnections = (int)(r.Number(value, p, 0, 100_000) ?? 0); break;
                 case "headers":
                     if (r.Mapping(value, p) is { } hm)
                     {
@@ -199,8 +201,9 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
             FirstByteTimeout = firstByte,
             IdleTimeout = idle,
             HttpProxy = proxy,
+            MaxConnections = maxConnections,
             Extra = extra,
-            Fingerprint = Fingerprint(kind.Type, baseUrl, apiKey, headers, connect, firstByte, idle, proxy, extra),
+            Fingerprint = Fingerprint(kind.Type, baseUrl, apiKey, headers, connect, firstByte, idle, proxy, extra) + "|" + maxConnections,
         };
         kind.Validate(settings, (field, reason) => r.Error(extraNodes.GetValueOrDefault(field) ?? map, path + "." + field, reason));
         return settings;

@@ -27,6 +27,12 @@ public sealed class ProviderSettings
     /// <summary>Longest silence between two reads of a streamed answer before it is failed as stalled.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// Most connections the gateway opens to this provider (HTTP/1.1); past it requests wait for a free one
+    /// instead of opening more. 0 is no limit. Protects upstreams with bounded concurrency (vLLM, Ollama).
+    /// </summary>
+    public int MaxConnections { get; init; }
+
     /// <summary>Outbound HTTP proxy for this provider; none unless configured (environment proxies are ignored on purpose).</summary>
     public Uri? HttpProxy { get; init; }
 

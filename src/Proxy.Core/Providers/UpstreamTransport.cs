@@ -20,6 +20,7 @@ public static class UpstreamTransport
             UseProxy = settings.HttpProxy is not null,
             Proxy = settings.HttpProxy is null ? null : new WebProxy(settings.HttpProxy),
             ConnectTimeout = settings.ConnectTimeout,
+            MaxConnectionsPerServer = settings.MaxConnections > 0 ? settings.MaxConnections : int.MaxValue,
             // Recycle connections so DNS changes (failover, scaled endpoints) are seen within minutes.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
