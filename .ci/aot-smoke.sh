@@ -13,7 +13,9 @@ size=$(stat -c %s "$out/proxy")
 echo "AOT publish: 0 warnings, binary $((size / 1024 / 1024)) MiB ($size bytes)"
 
 port=18080
-"$out/proxy" --config samples/gateway.yaml --urls "http://127.0.0.1:$port" >"$log.run" 2>&1 &
+work=$(mktemp -d)
+# Run from a scratch directory so the request log (./logs) of this smoke run is its own.
+(cd "$work" && exec "$OLDPWD/$out/proxy" --config "$OLDPWD/samples/gateway.yaml" --urls "http://127.0.0.1:$port") >"$log.run" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
@@ -30,3 +32,12 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "$base/chat/completions" -H "Aut
 sleep 1
 rss=$(ps -o rss= -p $pid | tr -d ' ')
 echo "AOT smoke: plain, stream and error answers OK; RSS after smoke $((rss / 1024)) MiB"
+
+# SIGTERM: the gateway drains its request log before exiting; the three requests above are three records.
+kill -TERM $pid
+for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then echo "FAIL: the gateway did not exit within 10 s of SIGTERM"; exit 1; fi
+records=$(find "$work/logs" -name '*.jsonl.gz' -exec zcat {} + 2>/dev/null | grep -c '"request_id"' || true)
+[ "$records" = 3 ] || { echo "FAIL: expected 3 request log records after SIGTERM, found $records"; cat "$log.run"; exit 1; }
+echo "AOT smoke: SIGTERM drained the request log ($records records)"
+rm -rf "$work"

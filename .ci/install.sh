@@ -5,9 +5,16 @@ need=()
 command -v clang >/dev/null || need+=(clang)            # the Native AOT link (the image has clang-14 but no 'clang')
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)          # linked into the AOT binary
 command -v curl >/dev/null || need+=(curl)                # smoke requests
+command -v npm >/dev/null || need+=(npm)                  # s3rver, the S3 server the log sink tests run against
 if [ ${#need[@]} -gt 0 ]; then
   echo "== apt-get install ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# The S3 sink tests install s3rver themselves when it is missing; doing it here keeps that out of test time.
+if [ ! -x tests/Proxy.Logging.S3.Tests/.node/node_modules/.bin/s3rver ]; then
+  echo "== npm install s3rver@3"
+  npm install --silent --no-audit --no-fund --prefix tests/Proxy.Logging.S3.Tests/.node s3rver@3 >/dev/null
 fi

@@ -104,6 +104,8 @@ routes:
 keys:
   - id: perf
     hash: sha256:$HASH
+logs:
+  directory: $WORK/logs          # the request log is on, as in the embedded default (local directory)
 EOF
 "$WORK/gateway/proxy" --config "$WORK/gateway.yaml" --urls "http://127.0.0.1:$GW_PORT" >"$WORK/gateway.log" 2>&1 &
 GW_PID=$!

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging.Abstractions;
+using Proxy.Accounting;
 using Proxy.Config;
 using Proxy.Keys;
 using Proxy.Pipeline;
@@ -34,6 +35,9 @@ public sealed class InProcessGateway : IDisposable
         + "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":8,\"total_tokens\":17}}\n\ndata: [DONE]\n\n");
 
     private readonly ProxyHandler _handler;
+
+    /// <summary>Where the pipeline's records go; the benchmarks and budget measure producing them.</summary>
+    public CountingLog Log { get; } = new();
     private readonly ConfigHolder _config;
 
     public InProcessGateway(bool renameModel = true)
@@ -54,7 +58,7 @@ public sealed class InProcessGateway : IDisposable
             """;
         var config = new ConfigLoader([new StaticUpstreamKind()]).Parse(Encoding.UTF8.GetBytes(yaml), "bench.yaml", new SecretResolver("/", _ => null));
         _config = new ConfigHolder(config);
-        _handler = new ProxyHandler(_config, NullLogger<ProxyHandler>.Instance);
+        _handler = new ProxyHandler(_config, Log, TimeProvider.System, NullLogger<ProxyHandler>.Instance);
     }
 
     /// <summary>One request through the pipeline; returns the status code.</summary>
@@ -94,6 +98,23 @@ public sealed class InProcessGateway : IDisposable
     public void Dispose()
     {
         foreach (var p in _config.Current.Providers.Values) p.Adapter.Dispose();
+    }
+
+    /// <summary>Counts records and keeps the last one (tests read it); the batcher's own cost is measured separately.</summary>
+    public sealed class CountingLog : IRequestLog
+    {
+        private long _count;
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public RequestRecord? Last { get; private set; }
+
+        public bool TryWrite(RequestRecord record)
+        {
+            Interlocked.Increment(ref _count);
+            Last = record;
+            return true;
+        }
     }
 
     /// <summary>"static": the OpenAI adapter over a transport that answers from memory.</summary>

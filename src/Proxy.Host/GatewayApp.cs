@@ -8,6 +8,7 @@ using Proxy.Config;
 using Proxy.Errors;
 using Proxy.Host.Config;
 using Proxy.Host.Endpoints;
+using Proxy.Host.Logging;
 using Proxy.Pipeline;
 using Proxy.Providers;
 using Proxy.Providers.Mock;
@@ -63,6 +64,8 @@ public static class GatewayApp
         services.AddSingleton(loader);
         services.AddSingleton<ConfigWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigWatcher>());
+        services.AddSingleton(sp => RequestLogSetup.Create(initial.Logs, sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<RequestLogLifetime>();
         services.AddSingleton<ProxyHandler>();
         services.AddSingleton<ModelsEndpoint>();
         services.AddSingleton<HealthEndpoints>();

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text;
+using Proxy.Accounting;
 using Proxy.Keys;
 using Proxy.Providers;
 using Proxy.Routing;
@@ -16,7 +17,9 @@ namespace Proxy.Config;
 /// </summary>
 public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
 {
-    private static readonly string[] TopFields = ["server", "providers", "routes", "keys"];
+    private static readonly string[] TopFields = ["server", "providers", "routes", "keys", "logs"];
+    private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "s3"];
+    private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
     private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io"];
     private static readonly string[] CommonProviderFields = ["type", "base_url", "api_key", "headers", "connect_timeout", "first_byte_timeout", "idle_timeout", "http_proxy", "max_connections"];
     private static readonly string[] RouteFields = ["provider", "model"];
@@ -68,7 +71,7 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
         if (root is null)
             throw new ConfigException(path, [new ConfigError("(root)", 1, 1, "the file is empty; it needs at least 'providers', 'routes' and 'keys'")]);
 
-        YamlNode? server = null, providers = null, routes = null, keys = null;
+        YamlNode? server = null, providers = null, routes = null, keys = null, logs = null;
         foreach (var (key, value, _) in r.Entries(root, "", TopFields))
         {
             switch (key)
@@ -77,6 +80,7 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
                 case "providers": providers = value; break;
                 case "routes": routes = value; break;
                 case "keys": keys = value; break;
+                case "logs": logs = value; break;
             }
         }
 
@@ -84,12 +88,13 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
         var providerMap = ReadProviders(r, providers, root);
         var routeMap = ReadRoutes(r, routes, providerMap, root);
         var keyTable = ReadKeys(r, keys, routeMap);
+        var logSettings = ReadLogs(r, logs);
 
         if (r.Errors.Count > 0) throw new ConfigException(path, r.Errors);
 
         AttachAdapters(providerMap.Values, previous);
         return GatewayConfig.Create(path, serverSettings, providerMap.ToFrozenDictionary(StringComparer.Ordinal),
-            routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, hash);
+            routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, logSettings, hash);
     }
 
     private static ServerSettings ReadServer(YamlReader r, YamlNode? node)
@@ -110,6 +115,85 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
             }
         }
         return new ServerSettings { Urls = urls, MaxBodyBytes = maxBody, InlineIo = inlineIo };
+    }
+
+    private static LogSettings ReadLogs(YamlReader r, YamlNode? node)
+    {
+        var d = new LogSettings();
+        var map = r.Mapping(node, "logs");
+        if (map is null) return d;
+        bool enabled = d.Enabled;
+        string sink = d.Sink, directory = d.Directory;
+        string? spool = null;
+        var bodies = d.Bodies;
+        int cap = d.BodyCapBytes, maxRecords = d.MaxRecords;
+        long maxBytes = d.MaxBytes, maxSpool = d.MaxSpoolBytes;
+        var maxAge = d.MaxAge;
+        S3LogSettings? s3 = null;
+        foreach (var (key, value, path) in r.Entries(map, "logs", LogFields))
+        {
+            switch (key)
+            {
+                case "enabled": enabled = r.Bool(value, path) ?? enabled; break;
+                case "sink":
+                    var s = r.String(value, path);
+                    if (s is "local" or "s3") sink = s;
+                    else if (s is not null) r.Error(value, path, $"unknown sink '{s}'; one of: local, s3");
+                    break;
+                case "directory": directory = r.String(value, path) ?? directory; break;
+                case "spool_directory": spool = r.String(value, path); break;
+                case "bodies":
+                    var b = r.String(value, path);
+                    if (b == "metadata") bodies = BodyPolicy.Metadata;
+                    else if (b == "capped") bodies = BodyPolicy.Capped;
+                    else if (b == "full") bodies = BodyPolicy.Full;
+                    else if (b is not null) r.Error(value, path, $"'{b}' is not a body policy; one of: metadata, capped, full");
+                    break;
+                case "body_cap": cap = (int)Math.Min(r.Size(value, path) ?? cap, int.MaxValue); break;
+                case "max_records": maxRecords = (int)(r.Number(value, path, 1, 1_000_000) ?? maxRecords); break;
+                case "max_bytes": maxBytes = r.Size(value, path) ?? maxBytes; break;
+                case "max_age": maxAge = r.Duration(value, path) ?? maxAge; break;
+                case "max_spool_bytes": maxSpool = r.Size(value, path) ?? maxSpool; break;
+                case "s3": s3 = ReadS3(r, value, path); break;
+            }
+        }
+        if (sink == "s3" && s3 is null) r.Error(map, "logs.s3", "required when sink is s3 (at least 'bucket')");
+        return new LogSettings
+        {
+            Enabled = enabled, Sink = sink, Directory = directory, SpoolDirectory = spool, Bodies = bodies, BodyCapBytes = cap,
+            MaxRecords = maxRecords, MaxBytes = maxBytes, MaxAge = maxAge, MaxSpoolBytes = maxSpool, S3 = s3,
+        };
+    }
+
+    private static S3LogSettings? ReadS3(YamlReader r, YamlNode node, string path)
+    {
+        var map = r.Mapping(node, path);
+        if (map is null) return null;
+        var v = new Dictionary<string, string>(StringComparer.Ordinal);
+        bool pathStyle = false, compatibility = false;
+        foreach (var (key, value, p) in r.Entries(map, path, S3Fields))
+        {
+            if (key == "path_style") pathStyle = r.Bool(value, p) ?? false;
+            else if (key == "compatibility") compatibility = r.Bool(value, p) ?? false;
+            else if (r.String(value, p) is { } s) v[key] = s;
+        }
+        if (!v.TryGetValue("bucket", out var bucket))
+        {
+            r.Error(map, path + ".bucket", "missing: the bucket the log objects go to");
+            return null;
+        }
+        var sse = v.GetValueOrDefault("sse", "none");
+        if (sse is not ("none" or "AES256" or "aws:kms")) r.Error(map, path + ".sse", $"'{sse}' is not one of: none, AES256, aws:kms");
+        if (sse == "aws:kms" && !v.ContainsKey("kms_key_id")) r.Error(map, path + ".kms_key_id", "required with sse: aws:kms");
+        if (v.ContainsKey("access_key_id") != v.ContainsKey("secret_access_key"))
+            r.Error(map, path, "access_key_id and secret_access_key go together (or leave both out for the SDK's credential chain)");
+        return new S3LogSettings
+        {
+            Bucket = bucket, Region = v.GetValueOrDefault("region"), Endpoint = v.GetValueOrDefault("endpoint"), PathStyle = pathStyle,
+            Sse = sse, KmsKeyId = v.GetValueOrDefault("kms_key_id"), Compatibility = compatibility,
+            AccessKeyId = v.GetValueOrDefault("access_key_id"), SecretAccessKey = v.GetValueOrDefault("secret_access_key"),
+            SessionToken = v.GetValueOrDefault("session_token"),
+        };
     }
 
     private Dictionary<string, ProviderSettings> ReadProviders(YamlReader r, YamlNode? node, YamlNode root)

@@ -20,13 +20,16 @@ public sealed class GatewayConfig
 
     public required KeyTable Keys { get; init; }
 
+    public required LogSettings Logs { get; init; }
+
     /// <summary>Hash of the file's bytes, so a watcher event that changed nothing does not reload.</summary>
     public required string ContentHash { get; init; }
 
     public static GatewayConfig Create(
         string sourcePath, ServerSettings server, FrozenDictionary<string, ProviderSettings> providers,
-        FrozenDictionary<string, Route> routes, KeyTable keys, string contentHash) => new()
+        FrozenDictionary<string, Route> routes, KeyTable keys, LogSettings logs, string contentHash) => new()
         {
+            Logs = logs,
             SourcePath = sourcePath,
             Server = server,
             Providers = providers,

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Proxy.Accounting;
 using Microsoft.Extensions.Logging;
 using Proxy.Config;
 using Proxy.Errors;
@@ -13,7 +15,7 @@ namespace Proxy.Pipeline;
 /// The request path for the OpenAI-shaped operations: auth, body, peek, route, forward, relay.
 /// Stateless; one instance serves every request.
 /// </summary>
-public sealed class ProxyHandler(ConfigHolder config, ILogger<ProxyHandler> logger)
+public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, TimeProvider time, ILogger<ProxyHandler> logger)
 {
 
     public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, Operation.ChatCompletions);
@@ -22,69 +24,96 @@ public sealed class ProxyHandler(ConfigHolder config, ILogger<ProxyHandler> logg
 
     private async Task HandleAsync(HttpContext ctx, Operation operation)
     {
+        long start = Stopwatch.GetTimestamp();
         var snapshot = config.Current;
         var requestId = RequestIds.Assign(ctx);
-        var ct = ctx.RequestAborted;
-
-        switch (Authenticator.Authenticate(ctx.Request, snapshot, out var key))
-        {
-            case Authenticator.Outcome.Missing: await ErrorResponses.MissingKey(ctx); return;
-            case Authenticator.Outcome.Invalid: await ErrorResponses.InvalidKey(ctx); return;
-        }
-
+        using var outcome = new CallOutcome(start, time.GetUtcNow(), snapshot.Logs.BodyCap);
         using var body = new PooledBuffer((int)Math.Min(ctx.Request.ContentLength ?? 16 * 1024, snapshot.Server.MaxBodyBytes));
+        // One method, not two: a second async method would box a second state machine on every request.
+        // Every return below still runs the finally, so every request leaves exactly one record.
         try
         {
-            if (!await RequestBody.ReadAsync(ctx.Request, body, snapshot.Server.MaxBodyBytes, ct))
+            var ct = ctx.RequestAborted;
+            switch (Authenticator.Authenticate(ctx.Request, snapshot, out var key))
             {
-                await ErrorResponses.WriteAsync(ctx, 413, $"Request body is larger than this gateway accepts ({snapshot.Server.MaxBodyBytes} bytes).",
-                    OpenAiError.InvalidRequest, code: "request_too_large");
+                case Authenticator.Outcome.Missing:
+                    outcome.ErrorClass = OpenAiError.Authentication;
+                    await ErrorResponses.MissingKey(ctx);
+                    return;
+                case Authenticator.Outcome.Invalid:
+                    outcome.ErrorClass = OpenAiError.Authentication;
+                    await ErrorResponses.InvalidKey(ctx);
+                    return;
+            }
+            outcome.KeyId = key!.Id;
+
+            try
+            {
+                if (!await RequestBody.ReadAsync(ctx.Request, body, snapshot.Server.MaxBodyBytes, ct))
+                {
+                    await Fail(ctx, outcome, 413, $"Request body is larger than this gateway accepts ({snapshot.Server.MaxBodyBytes} bytes).",
+                        OpenAiError.InvalidRequest, code: "request_too_large");
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                outcome.ErrorClass = "client_closed";
                 return;
             }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            return;
-        }
-        catch (BadHttpRequestException e)
-        {
-            await ErrorResponses.WriteAsync(ctx, e.StatusCode, "The request body could not be read: " + e.Message, OpenAiError.InvalidRequest);
-            return;
-        }
+            catch (BadHttpRequestException e)
+            {
+                await Fail(ctx, outcome, e.StatusCode, "The request body could not be read: " + e.Message, OpenAiError.InvalidRequest);
+                return;
+            }
 
-        if (RequestPeeker.TryPeek(body.Span, out var facts) is { } peekError)
-        {
-            await ErrorResponses.WriteAsync(ctx, 400, peekError.Message, OpenAiError.InvalidRequest, peekError.Param, "invalid_request_body");
-            return;
-        }
-        if (!facts.HasModel)
-        {
-            await ErrorResponses.WriteAsync(ctx, 400, "You must provide a model parameter.", OpenAiError.InvalidRequest, "model", "missing_model");
-            return;
-        }
-        if (operation == Operation.Embeddings && facts.Stream)
-        {
-            await ErrorResponses.WriteAsync(ctx, 400, "Embeddings cannot be streamed.", OpenAiError.InvalidRequest, "stream");
-            return;
-        }
+            if (RequestPeeker.TryPeek(body.Span, out var facts) is { } peekError)
+            {
+                await Fail(ctx, outcome, 400, peekError.Message, OpenAiError.InvalidRequest, peekError.Param, "invalid_request_body");
+                return;
+            }
+            outcome.Stream = facts.Stream;
+            if (!facts.HasModel)
+            {
+                await Fail(ctx, outcome, 400, "You must provide a model parameter.", OpenAiError.InvalidRequest, "model", "missing_model");
+                return;
+            }
+            if (operation == Operation.Embeddings && facts.Stream)
+            {
+                await Fail(ctx, outcome, 400, "Embeddings cannot be streamed.", OpenAiError.InvalidRequest, "stream");
+                return;
+            }
 
-        var route = FindRoute(snapshot, body.Span.Slice(facts.ModelStart, facts.ModelLength));
-        if (route is null)
-        {
-            var name = ModelName(body.Span, facts);
-            await ErrorResponses.WriteAsync(ctx, 404, $"The model '{name}' does not exist on this gateway or you do not have access to it.",
-                OpenAiError.NotFound, "model", "model_not_found");
-            return;
-        }
-        if (!key!.MayUse(route))
-        {
-            await ErrorResponses.WriteAsync(ctx, 403, $"Key '{key.Id}' is not allowed to use model '{route.Name}'.",
-                OpenAiError.Permission, "model", "model_not_allowed");
-            return;
-        }
+            var route = FindRoute(snapshot, body.Span.Slice(facts.ModelStart, facts.ModelLength));
+            if (route is null)
+            {
+                var name = ModelName(body.Span, facts);
+                await Fail(ctx, outcome, 404, $"The model '{name}' does not exist on this gateway or you do not have access to it.",
+                    OpenAiError.NotFound, "model", "model_not_found");
+                return;
+            }
+            outcome.Route = route;
+            if (!key.MayUse(route))
+            {
+                await Fail(ctx, outcome, 403, $"Key '{key.Id}' is not allowed to use model '{route.Name}'.",
+                    OpenAiError.Permission, "model", "model_not_allowed");
+                return;
+            }
 
-        var call = new UpstreamCall(operation, body.Memory, facts, route.Targets[0], requestId);
-        await UpstreamRelay.ForwardAsync(ctx, call, logger, ct);
+            outcome.Target = route.Targets[0];
+            var call = new UpstreamCall(operation, body.Memory, facts, route.Targets[0], requestId);
+            await UpstreamRelay.ForwardAsync(ctx, call, outcome, logger, ct);
+        }
+        finally
+        {
+            log.TryWrite(Records.Build(ctx, operation, requestId, body, outcome));
+        }
+    }
+
+    private static Task Fail(HttpContext ctx, CallOutcome outcome, int status, string message, string type, string? param = null, string? code = null)
+    {
+        outcome.ErrorClass = type;
+        return ErrorResponses.WriteAsync(ctx, status, message, type, param, code);
     }
 
     /// <summary>Route lookup by the model's JSON string without allocating: unescape to a stack buffer, then an alternate-key lookup.</summary>

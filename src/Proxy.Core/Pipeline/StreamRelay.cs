@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using Proxy.Accounting;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -17,7 +19,7 @@ internal static class StreamRelay
     private static readonly StreamPipeReaderOptions ReaderOptions = new(pool: MemoryPool<byte>.Shared, bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true);
 
     public static async Task RelayAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CancellationTokenSource upstreamCts,
-        ILogger logger, CancellationToken clientAborted)
+        CallOutcome outcome, ILogger logger, CancellationToken clientAborted)
     {
         var provider = call.Target.Provider;
         var transcoder = provider.Adapter.CreateStreamTranscoder(call);
@@ -28,6 +30,8 @@ internal static class StreamRelay
         res.Headers["X-Accel-Buffering"] = "no"; // an nginx in front must not hold chunks back
 
         var writer = res.BodyWriter;
+        // The body policy keeps the events as sent; with no capture the transcoder writes straight to the client.
+        IBufferWriter<byte> output = outcome.BodyCap > 0 ? new CapturingWriter(writer, outcome) : writer;
         var state = new StreamState();
         string? failure = null;
         bool timedOut = false;
@@ -43,19 +47,21 @@ internal static class StreamRelay
                     var result = await reader.ReadAsync(upstreamCts.Token);
                     var buffer = result.Buffer;
                     int before = state.EventsWritten;
-                    transcoder.Transcode(ref buffer, writer, ref state);
+                    transcoder.Transcode(ref buffer, output, ref state);
                     if (result.IsCompleted && !buffer.IsEmpty && !state.Completed && !state.Failed)
                     {
-                        TranscodeTail(transcoder, buffer, writer, ref state);
+                        TranscodeTail(transcoder, buffer, output, ref state);
                         buffer = buffer.Slice(buffer.End);
                     }
                     reader.AdvanceTo(buffer.Start, buffer.End);
                     if (state.EventsWritten != before)
                     {
+                        if (outcome.FirstEvent == 0) outcome.FirstEvent = Stopwatch.GetTimestamp();
                         var flush = await writer.FlushAsync(clientAborted);
                         if (flush.IsCanceled || flush.IsCompleted)
                         {
                             Log.ClientGone(logger, call.RequestId);
+                            Finish(outcome, state, "client_closed");
                             return;
                         }
                     }
@@ -77,6 +83,7 @@ internal static class StreamRelay
         {
             _ = e;
             Log.ClientGone(logger, call.RequestId);
+            Finish(outcome, state, "client_closed");
             return;
         }
         catch (OperationCanceledException)
@@ -89,6 +96,7 @@ internal static class StreamRelay
             failure = "the connection to the upstream broke: " + e.Message;
         }
 
+        Finish(outcome, state, failure is null ? (state.Failed ? OpenAiError.Upstream : null) : timedOut ? OpenAiError.Timeout : OpenAiError.Upstream);
         if (failure is null)
         {
             // The provider's own error event has been passed on; end the connection the same way as below.
@@ -131,6 +139,13 @@ internal static class StreamRelay
     }
 
     private static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(100);
+
+    private static void Finish(CallOutcome outcome, in StreamState state, string? errorClass)
+    {
+        outcome.UpstreamDone = Stopwatch.GetTimestamp();
+        outcome.Usage = state.Usage;
+        outcome.ErrorClass ??= errorClass;
+    }
 
     /// <summary>The upstream ended without a final blank line: treat what is left as one last whole event.</summary>
     private static void TranscodeTail(StreamTranscoder transcoder, ReadOnlySequence<byte> rest, IBufferWriter<byte> writer, ref StreamState state)

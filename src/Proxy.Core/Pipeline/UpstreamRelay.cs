@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using Proxy.Accounting;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -18,7 +20,7 @@ public static class UpstreamRelay
 {
     private static readonly StreamPipeReaderOptions UpstreamReaderOptions = new(pool: MemoryPool<byte>.Shared, bufferSize: 8192, minimumReadSize: 2048, leaveOpen: true);
 
-    public static async Task ForwardAsync(HttpContext ctx, UpstreamCall call, ILogger logger, CancellationToken clientAborted)
+    public static async Task ForwardAsync(HttpContext ctx, UpstreamCall call, CallOutcome outcome, ILogger logger, CancellationToken clientAborted)
     {
         var provider = call.Target.Provider;
         var adapter = provider.Adapter;
@@ -28,19 +30,25 @@ public static class UpstreamRelay
 
         HttpResponseMessage response;
         using var request = adapter.BuildRequest(call);
+        outcome.UpstreamSent = Stopwatch.GetTimestamp();
         try
         {
             response = await adapter.Invoker.SendAsync(request, upstreamCts.Token);
+            outcome.UpstreamHeaders = Stopwatch.GetTimestamp();
         }
         catch (Exception e) when (clientAborted.IsCancellationRequested)
         {
             Log.ClientGone(logger, call.RequestId);
             _ = e;
+            outcome.ErrorClass = "client_closed";
+            outcome.UpstreamDone = Stopwatch.GetTimestamp();
             return;
         }
         catch (Exception e)
         {
+            outcome.UpstreamDone = Stopwatch.GetTimestamp();
             var (status, type, message) = DescribeSendFailure(e, provider.Name, provider.FirstByteTimeout);
+            outcome.ErrorClass = type;
             Log.UpstreamFailed(logger, call.RequestId, provider.Name, message);
             await ErrorResponses.WriteAsync(ctx, status, message, type, code: status == 504 ? "upstream_timeout" : "upstream_unreachable");
             return;
@@ -51,19 +59,19 @@ public static class UpstreamRelay
             int status = (int)response.StatusCode;
             if (status is < 200 or >= 300)
             {
-                await RelayErrorAsync(ctx, call, response, logger, upstreamCts.Token);
+                await RelayErrorAsync(ctx, call, response, outcome, logger, upstreamCts.Token);
                 return;
             }
             if (call.Facts.Stream && call.Operation == Operation.ChatCompletions)
             {
-                await StreamRelay.RelayAsync(ctx, call, response, upstreamCts, logger, clientAborted);
+                await StreamRelay.RelayAsync(ctx, call, response, upstreamCts, outcome, logger, clientAborted);
                 return;
             }
-            await RelayPlainAsync(ctx, call, response, logger, upstreamCts, clientAborted);
+            await RelayPlainAsync(ctx, call, response, outcome, logger, upstreamCts, clientAborted);
         }
     }
 
-    private static async Task RelayPlainAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, ILogger logger,
+    private static async Task RelayPlainAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CallOutcome outcome, ILogger logger,
         CancellationTokenSource upstreamCts, CancellationToken clientAborted)
     {
         var adapter = call.Target.Provider.Adapter;
@@ -84,10 +92,14 @@ public static class UpstreamRelay
         {
             _ = e;
             Log.ClientGone(logger, call.RequestId);
+            outcome.ErrorClass = "client_closed";
+            outcome.UpstreamDone = Stopwatch.GetTimestamp();
             return;
         }
         catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
         {
+            outcome.UpstreamDone = Stopwatch.GetTimestamp();
+            outcome.ErrorClass = e is OperationCanceledException ? OpenAiError.Timeout : OpenAiError.Upstream;
             var reason = e is OperationCanceledException ? "stopped sending its answer (idle timeout)" : "dropped the connection mid-answer: " + e.Message;
             Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, reason);
             await ErrorResponses.WriteAsync(ctx, e is OperationCanceledException ? 504 : 502,
@@ -95,24 +107,26 @@ public static class UpstreamRelay
             return;
         }
 
-        var usage = default(Usage);
+        outcome.UpstreamDone = Stopwatch.GetTimestamp();
         var res = ctx.Response;
         res.StatusCode = 200;
         res.ContentType = "application/json";
         if (adapter.PassesThrough)
         {
-            adapter.ReadUsage(answer.Span, ref usage);
+            adapter.ReadUsage(answer.Span, ref outcome.Usage);
+            outcome.CaptureResponse(answer.Span);
             res.ContentLength = answer.Length;
             await res.BodyWriter.WriteAsync(answer.Memory, clientAborted);
             return;
         }
         using var translated = new PooledBuffer(answer.Length);
-        adapter.TranscodeResponse(answer.Span, call, translated, ref usage);
+        adapter.TranscodeResponse(answer.Span, call, translated, ref outcome.Usage);
+        outcome.CaptureResponse(translated.Span);
         res.ContentLength = translated.Length;
         await res.BodyWriter.WriteAsync(translated.Memory, clientAborted);
     }
 
-    private static async Task RelayErrorAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, ILogger logger, CancellationToken ct)
+    private static async Task RelayErrorAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CallOutcome outcome, ILogger logger, CancellationToken ct)
     {
         var adapter = call.Target.Provider.Adapter;
         int status = (int)response.StatusCode;
@@ -128,7 +142,10 @@ public static class UpstreamRelay
             // The status says what happened; a body cut short only loses detail.
         }
 
+        outcome.UpstreamDone = Stopwatch.GetTimestamp();
         var failure = adapter.ClassifyError(status, body.Span);
+        outcome.ErrorClass = failure.Type;
+        outcome.CaptureResponse(body.Span);
         Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, $"HTTP {status}: {failure.Message}");
         var res = ctx.Response;
         if (response.Headers.RetryAfter is { } retryAfter) res.Headers[HeaderNames.RetryAfter] = retryAfter.ToString();

@@ -13,11 +13,12 @@ public sealed class AllocationBudget;
 [Collection(nameof(AllocationBudget))]
 public sealed class AllocationBudgetTests(ITestOutputHelper output)
 {
-    // Budgets in bytes per request, about 15% above what the pipeline allocates today (3,024 B plain, 4,064 B
-    // streamed, 2026-11-22). Most of it is HttpRequestMessage/HttpResponseMessage, their headers and the linked
-    // CancellationTokenSource, which HttpMessageInvoker requires; see perf/README.md.
-    private const long PlainBudget = 3_500;
-    private const long StreamBudget = 4_700;
+    // Budgets in bytes per request, about 15% above what the pipeline allocates today: 3,368 B plain, 4,448 B
+    // streamed (2026-11-22; +344 / +384 B of that is the request log's record and its outcome). Most of the rest
+    // is HttpRequestMessage/HttpResponseMessage, their headers and the linked CancellationTokenSource, which
+    // HttpMessageInvoker requires; see perf/README.md.
+    private const long PlainBudget = 3_900;
+    private const long StreamBudget = 5_100;
 
     [Fact]
     public async Task PlainRequest_StaysWithinAllocationBudget()

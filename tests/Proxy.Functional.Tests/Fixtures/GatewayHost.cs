@@ -31,6 +31,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public string ConfigPath { get; }
 
+    /// <summary>Where the request log's objects land, unless the test's config says otherwise.</summary>
+    public string LogDirectory => Path.Combine(_dir, "logs");
+
     /// <summary>e.g. http://127.0.0.1:PORT (no trailing slash, no /v1).</summary>
     public string BaseUrl { get; }
 
@@ -41,6 +44,8 @@ public sealed class GatewayHost : IAsyncDisposable
         Environment.SetEnvironmentVariable(TestKeys.UpstreamSecretEnvVar, TestKeys.UpstreamSecret);
         var dir = Directory.CreateTempSubdirectory("proxy-ft-").FullName;
         var path = Path.Combine(dir, "gateway.yaml");
+        // Each gateway logs into its own folder (the default, ./logs, would be the test runner's directory).
+        if (!yaml.Contains("\nlogs:", StringComparison.Ordinal)) yaml += $"\nlogs:\n  directory: {Path.Combine(dir, "logs")}\n";
         await File.WriteAllTextAsync(path, yaml);
         var app = GatewayApp.Build(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--hostBuilder:reloadConfigOnChange=false"], path);
         await app.StartAsync();
@@ -78,6 +83,13 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public Task<HttpResponseMessage> GetAsync(string path, string? key = TestKeys.All, string? requestId = null) =>
         Client.SendAsync(Request(HttpMethod.Get, path, null, key, requestId));
+
+    /// <summary>Stops the gateway as SIGTERM would (the request log drains), keeping its folder for the test to read.</summary>
+    public async Task StopAsync()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await App.StopAsync(stop.Token);
+    }
 
     public async ValueTask DisposeAsync()
     {

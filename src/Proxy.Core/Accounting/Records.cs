@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Proxy.Pipeline;
+using Proxy.Providers;
+
+namespace Proxy.Accounting;
+
+/// <summary>Turns a finished request's outcome into its log record.</summary>
+internal static class Records
+{
+    public static RequestRecord Build(HttpContext ctx, Operation operation, string requestId, PooledBuffer body, CallOutcome o)
+    {
+        long end = Stopwatch.GetTimestamp();
+        long total = CallOutcome.Micros(o.Start, end);
+        // Time spent waiting on the upstream: from sending to its last byte (or to the failure, or to the end).
+        long upstream = o.UpstreamSent == 0 ? 0 : CallOutcome.Micros(o.UpstreamSent, o.UpstreamDone != 0 ? o.UpstreamDone : end);
+        bool truncated = o.Truncated || (o.BodyCap > 0 && body.Length > o.BodyCap);
+        var status = ctx.Response.StatusCode;
+        return new RequestRecord
+        {
+            RequestId = requestId,
+            StartedAt = o.StartedAt,
+            Operation = operation == Operation.Embeddings ? "embeddings" : "chat.completions",
+            KeyId = o.KeyId,
+            Route = o.Route?.Name,
+            Provider = o.Target?.Provider.Name,
+            UpstreamModel = o.Target?.UpstreamModel,
+            Status = status,
+            // An aborted client has no status it saw; a 2xx with a failure class is a stream that broke after it began.
+            ErrorClass = o.ErrorClass ?? (ctx.RequestAborted.IsCancellationRequested ? "client_closed" : status >= 400 ? "error" : null),
+            Stream = o.Stream,
+            PromptTokens = o.Usage.PromptTokens,
+            CompletionTokens = o.Usage.CompletionTokens,
+            CachedTokens = o.Usage.CachedTokens,
+            UsageReported = o.Usage.Reported,
+            TotalUs = total,
+            UpstreamTtfbUs = CallOutcome.Micros(o.UpstreamSent, o.UpstreamHeaders),
+            TtftUs = CallOutcome.Micros(o.Start, o.FirstEvent),
+            GatewayOverheadUs = Math.Max(0, total - upstream),
+            // The record outlives the request's pooled buffers, so what the policy keeps is copied.
+            RequestBody = o.BodyCap == 0 ? default : body.Span[..Math.Min(body.Length, o.BodyCap)].ToArray(),
+            ResponseBody = o.ResponseCapture is { } r ? r.Span.ToArray() : default,
+            BodiesTruncated = truncated,
+        };
+    }
+}

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Proxy.Accounting;
+using Proxy.Config;
+using Proxy.Logging;
+using Proxy.Logging.S3;
+
+namespace Proxy.Host.Logging;
+
+/// <summary>Builds the request log from the config's <c>logs</c> section: the batcher and its sink.</summary>
+internal static class RequestLogSetup
+{
+    public static IRequestLog Create(LogSettings settings, TimeProvider time)
+    {
+        if (!settings.Enabled) return DisabledRequestLog.Instance;
+        var directory = Path.GetFullPath(settings.Directory);
+        ILogSink sink = settings.Sink == "s3" && settings.S3 is { } s3 ? new S3LogSink(S3Options(s3)) : new LocalDirectorySink(directory);
+        return new LogBatcher(sink, new LogBatcherOptions
+        {
+            MaxRecords = settings.MaxRecords,
+            MaxBytes = settings.MaxBytes,
+            MaxAge = settings.MaxAge,
+            // A sibling, not a subfolder: readers that scan the log directory must not see spooled copies.
+            SpoolDirectory = Path.GetFullPath(settings.SpoolDirectory ?? directory.TrimEnd('/') + "-spool"),
+            // The pod name in Kubernetes, so objects say which replica wrote them.
+            Instance = Environment.GetEnvironmentVariable("HOSTNAME") is { Length: > 0 } host ? host : Environment.MachineName,
+            MaxSpoolBytes = settings.MaxSpoolBytes,
+        }, time);
+    }
+
+    private static S3SinkOptions S3Options(S3LogSettings s)
+    {
+        var options = new S3SinkOptions
+        {
+            Bucket = s.Bucket,
+            Region = s.Region,
+            ServiceUrl = s.Endpoint,
+            ForcePathStyle = s.PathStyle,
+            ServerSideEncryption = s.Sse switch
+            {
+                "AES256" => S3ServerSideEncryption.Aes256,
+                "aws:kms" => S3ServerSideEncryption.AwsKms,
+                _ => S3ServerSideEncryption.None,
+            },
+            KmsKeyId = s.KmsKeyId,
+            Compatibility = s.Compatibility,
+            AccessKeyId = s.AccessKeyId,
+            SecretAccessKey = s.SecretAccessKey,
+            SessionToken = s.SessionToken,
+        };
+        options.Validate();
+        return options;
+    }
+}
+
+/// <summary>logs.enabled: false. Records are not kept; nothing is counted as dropped because nothing was accepted.</summary>
+internal sealed class DisabledRequestLog : IRequestLog
+{
+    public static readonly DisabledRequestLog Instance = new();
+
+    public bool TryWrite(RequestRecord record) => true;
+}
+
+/// <summary>
+/// Drains the request log on shutdown. StoppedAsync runs after every hosted service has stopped, Kestrel's
+/// drain of in-flight requests included, so the records of requests that finish during shutdown are kept too.
+/// </summary>
+internal sealed partial class RequestLogLifetime(IRequestLog log, ILogger<RequestLogLifetime> logger) : IHostedLifecycleService
+{
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        if (log is not LogBatcher batcher) return;
+        // Bounded by the host's shutdown deadline: what cannot be uploaded in time stays in the spool for the next start.
+        await batcher.StopAsync(cancellationToken);
+        await batcher.DisposeAsync();
+        LogDrained(logger, batcher.Enqueued, batcher.BatchesUploaded, batcher.SpoolPendingBatches, batcher.Dropped);
+    }
+
+    [LoggerMessage(20, LogLevel.Information, "Request log drained: {Records} records accepted, {Batches} batches uploaded, {Spooled} batches left in the spool, {Dropped} dropped")]
+    private static partial void LogDrained(ILogger logger, long records, long batches, int spooled, long dropped);
+}

@@ -1,0 +1,199 @@
+namespace Proxy.Logging;
+
+// The upload loop: sends batches in order, spooling them and backing off while the sink fails.
+public sealed partial class LogBatcher
+{
+    private async Task UploadLoopAsync()
+    {
+        try
+        {
+            // Anything a crash or an outage left behind goes first, so objects arrive roughly in order.
+            _spool.LoadExisting();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Volatile.Write(ref _lastError, ex);
+        }
+
+        var reader = _batches.Reader;
+        var failures = 0;
+        try
+        {
+            while (true)
+            {
+                bool uploaded;
+                if (_spool.Count > 0)
+                {
+                    // While a backlog drains, newer batches join it on disk: memory stays bounded and order holds.
+                    // (Before the peek: a full spool may drop its oldest entry to make room.)
+                    while (reader.TryRead(out var newer))
+                    {
+                        await SpoolAsync(newer).ConfigureAwait(false);
+                    }
+                }
+
+                if (_spool.TryPeek(out var entry))
+                {
+                    // The backlog drains oldest first before any newer batch is sent.
+                    var data = await Spool.ReadAsync(entry).ConfigureAwait(false);
+                    if (data is null)
+                    {
+                        _spool.RemoveFirst(); // Vanished or unreadable: nothing to upload.
+                        continue;
+                    }
+
+                    uploaded = await TryUploadAsync(entry.ObjectName, data).ConfigureAwait(false);
+                    if (uploaded)
+                    {
+                        _spool.RemoveFirst();
+                    }
+                }
+                else
+                {
+                    if (!reader.TryRead(out var batch))
+                    {
+                        if (!await reader.WaitToReadAsync().ConfigureAwait(false))
+                        {
+                            return; // Stopped and everything is uploaded.
+                        }
+
+                        continue;
+                    }
+
+                    uploaded = await TryUploadAsync(batch.ObjectName, batch.Data).ConfigureAwait(false);
+                    if (!uploaded)
+                    {
+                        await SpoolAsync(batch).ConfigureAwait(false);
+                    }
+                }
+
+                if (uploaded)
+                {
+                    failures = 0;
+                    continue;
+                }
+
+                if (_stopRequested.IsCancellationRequested)
+                {
+                    // Shutting down and the sink is failing: first make every in-memory batch durable (a SIGKILL
+                    // may follow), then keep retrying from the spool until the deadline; what is left stays there.
+                    await SpoolRemainingAsync().ConfigureAwait(false);
+                    if (_hardStop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                }
+
+                await BackoffAsync(++failures).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Bug guard: whatever happens, shutdown must still put the in-memory batches somewhere.
+            Volatile.Write(ref _lastError, ex);
+            await SpoolRemainingAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One attempt. At-least-once: an upload that completes in the sink just as it times out can be spooled and
+    /// sent again later, under the same object name, so the retry overwrites rather than duplicates.
+    /// </summary>
+    private async Task<bool> TryUploadAsync(string objectName, ReadOnlyMemory<byte> data)
+    {
+        using var timeout = new CancellationTokenSource(_options.UploadTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _hardStop.Token);
+        Task? upload = null;
+        try
+        {
+            // WaitAsync: a sink that ignores its token still cannot hold the loop past the timeout.
+            upload = _sink.UploadAsync(objectName, data, linked.Token);
+            await upload.WaitAsync(linked.Token).ConfigureAwait(false);
+            Interlocked.Increment(ref _batchesUploaded);
+            Interlocked.Add(ref _bytesUploaded, data.Length);
+            return true;
+        }
+        catch (OperationCanceledException) when (upload is { IsCompletedSuccessfully: true })
+        {
+            // The timeout raced a finished upload: it did succeed, do not spool a copy.
+            Interlocked.Increment(ref _batchesUploaded);
+            Interlocked.Add(ref _bytesUploaded, data.Length);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            Interlocked.Increment(ref _uploadFailures);
+            Volatile.Write(ref _lastError, ex);
+            return false;
+        }
+    }
+
+    private async Task SpoolAsync(Batch batch)
+    {
+        try
+        {
+            // When full, the spool deletes its OLDEST batches to make room; they are counted as dropped.
+            var (stored, droppedOlder) = await _spool.AddAsync(batch.ObjectName, batch.Data).ConfigureAwait(false);
+            Interlocked.Add(ref _spoolDroppedBatches, droppedOlder + (stored ? 0 : 1));
+            if (stored)
+            {
+                Interlocked.Increment(ref _spooledBatches);
+            }
+        }
+        catch (Exception ex)
+        {
+            // The disk refused too (full, read-only): the batch is lost, and counted as such.
+            Interlocked.Increment(ref _spoolDroppedBatches);
+            Volatile.Write(ref _lastError, ex);
+        }
+    }
+
+    private async Task SpoolRemainingAsync()
+    {
+        var reader = _batches.Reader;
+        // The batch loop completes the channel once the queue is drained after a stop.
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var batch))
+            {
+                await SpoolAsync(batch).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits the retry delay (exponential, capped, with jitter so a fleet does not retry in lockstep), moving
+    /// batches that arrive meanwhile to the spool so memory stays bounded and order is kept. The shutdown
+    /// deadline cuts the wait short.
+    /// </summary>
+    private async Task BackoffAsync(int failures)
+    {
+        var exponent = Math.Min(failures - 1, 30);
+        var ceiling = Math.Min(_options.RetryInitialDelay.TotalMilliseconds * Math.Pow(2, exponent),
+            _options.RetryMaxDelay.TotalMilliseconds);
+        var jittered = TimeSpan.FromMilliseconds(ceiling * (0.5 + Random.Shared.NextDouble() * 0.5));
+
+        // Only the shutdown deadline cuts a backoff short: until then a stopping batcher keeps retrying.
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token);
+        var delay = Task.Delay(jittered, _time, cancel.Token);
+        var reader = _batches.Reader;
+        while (!delay.IsCompleted)
+        {
+            var ready = reader.WaitToReadAsync(cancel.Token).AsTask();
+            await Task.WhenAny(delay, ready).ConfigureAwait(false);
+            if (ready.IsCompletedSuccessfully && ready.Result)
+            {
+                while (reader.TryRead(out var batch))
+                {
+                    await SpoolAsync(batch).ConfigureAwait(false);
+                }
+            }
+            else if (ready.IsCompletedSuccessfully)
+            {
+                await Task.WhenAny(delay).ConfigureAwait(false); // Channel completed: just finish the wait.
+            }
+        }
+
+        await cancel.CancelAsync().ConfigureAwait(false); // Releases the pending WaitToReadAsync.
+    }
+}
