@@ -33,10 +33,25 @@ public sealed partial class S3rver : IDisposable
 
     public string ServiceUrl => $"http://127.0.0.1:{Port}";
 
-    public static S3rver Start()
+    public static S3rver Start() => Start(0, null);
+
+    /// <summary>Stops the server and keeps its data, for outage tests; <see cref="Restart"/> brings it back.</summary>
+    public void Kill() => Stop(_process);
+
+    /// <summary>A new server on the same port with the same data; this instance no longer owns the data.</summary>
+    public S3rver Restart()
+    {
+        Stop(_process);
+        _handedOver = true;
+        return Start(Port, _dataDir);
+    }
+
+    private bool _handedOver;
+
+    private static S3rver Start(int port, string? existingDataDir)
     {
         var bin = FindBinary();
-        var dataDir = Path.Combine(Path.GetTempPath(), "s3rver-" + Guid.NewGuid().ToString("N"));
+        var dataDir = existingDataDir ?? Path.Combine(Path.GetTempPath(), "s3rver-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
         var psi = new ProcessStartInfo(bin)
         {
@@ -45,7 +60,7 @@ public sealed partial class S3rver : IDisposable
             UseShellExecute = false,
         };
         // -p 0: the OS picks a free port and s3rver prints it, so there is no probe-then-bind race.
-        foreach (var a in new[] { "-d", dataDir, "-a", "127.0.0.1", "-p", "0", "--configure-bucket", Bucket })
+        foreach (var a in new[] { "-d", dataDir, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--configure-bucket", Bucket })
         {
             psi.ArgumentList.Add(a);
         }
@@ -102,6 +117,7 @@ public sealed partial class S3rver : IDisposable
     public void Dispose()
     {
         Stop(_process);
+        if (_handedOver) return;
         try
         {
             Directory.Delete(_dataDir, recursive: true);
