@@ -13,8 +13,12 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# The S3 sink tests install s3rver themselves when it is missing; doing it here keeps that out of test time.
+# The S3 and Azure sink tests install s3rver and Azurite themselves when it is missing; doing it here keeps that out of test time.
 if [ ! -x tests/Proxy.Logging.S3.Tests/.node/node_modules/.bin/s3rver ]; then
   echo "== npm install s3rver@3"
   npm install --silent --no-audit --no-fund --prefix tests/Proxy.Logging.S3.Tests/.node s3rver@3 >/dev/null
+fi
+if [ ! -x tests/Proxy.Logging.Azure.Tests/.node/node_modules/.bin/azurite-blob ]; then
+  echo "== npm install azurite@3"
+  npm install --silent --no-audit --no-fund --prefix tests/Proxy.Logging.Azure.Tests/.node azurite@3 >/dev/null
 fi

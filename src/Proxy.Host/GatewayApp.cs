@@ -56,7 +56,9 @@ public static class GatewayApp
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             o.UseUtcTimestamp = true;
         });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        // Room for in-flight requests to finish and then for the request log's drain (logs.shutdown_deadline);
+        // the Kubernetes termination grace period must be longer (deploy/ uses 60 s with a 5 s preStop pause).
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30) + initial.Logs.ShutdownDeadline);
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);

@@ -124,5 +124,8 @@ public sealed class ModelsAndHealthTests
         var config = doc.RootElement.GetProperty("checks").GetProperty("config");
         Assert.Equal(3, config.GetProperty("routes").GetInt32());
         Assert.Equal(2, config.GetProperty("keys").GetInt32());
+        var requestLog = doc.RootElement.GetProperty("checks").GetProperty("request_log");
+        Assert.Equal("local", requestLog.GetProperty("sink").GetString());
+        Assert.Equal(0, requestLog.GetProperty("records_dropped").GetInt64());
     }
 }

@@ -2,10 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Xunit.Abstractions;
 
 namespace Proxy.Logging.Azure.Tests;
 
-public class AzuriteTests(AzuriteFixture fixture) : IClassFixture<AzuriteFixture>
+public class AzuriteTests(AzuriteFixture fixture, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly Azurite _azurite = fixture.Server;
@@ -123,6 +124,7 @@ public class AzuriteTests(AzuriteFixture fixture) : IClassFixture<AzuriteFixture
             RequestTimeout = TimeSpan.FromSeconds(10),
         });
         var ex = await Assert.ThrowsAsync<AzureBlobLogSinkException>(() => sink.UploadAsync("x.jsonl.gz", Gzip("x"), Bounded));
+        output.WriteLine(ex.Message);
         Assert.Equal(HttpStatusCode.Forbidden, ex.StatusCode);
         var sig = Uri.UnescapeDataString(forged.Split('&').Single(p => p.StartsWith("sig=", StringComparison.Ordinal))[4..]);
         Assert.DoesNotContain(sig, ex.ToString(), StringComparison.Ordinal);
@@ -138,6 +140,7 @@ public class AzuriteTests(AzuriteFixture fixture) : IClassFixture<AzuriteFixture
         options.AccountKey = wrongKey;
         using var sink = new AzureBlobLogSink(options);
         var ex = await Assert.ThrowsAsync<AzureBlobLogSinkException>(() => sink.UploadAsync("2026/x.jsonl.gz", Gzip("x"), Bounded));
+        output.WriteLine(ex.Message);
         Assert.Equal(HttpStatusCode.Forbidden, ex.StatusCode);
         Assert.False(string.IsNullOrEmpty(ex.ErrorCode));
         Assert.Equal(Azurite.Account, ex.Account);

@@ -61,6 +61,8 @@ internal sealed class FakeAzure : IDisposable
 
     public TimeSpan TokenDelay { get; set; } = TimeSpan.Zero;
 
+    public TimeSpan UploadDelay { get; set; } = TimeSpan.Zero;
+
     private async Task LoopAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -110,6 +112,11 @@ internal sealed class FakeAzure : IDisposable
 
         using var ms = new MemoryStream();
         await req.InputStream.CopyToAsync(ms);
+        if (UploadDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(UploadDelay);
+        }
+
         Uploads.Enqueue((req.Url.AbsolutePath, headers, ms.ToArray()));
         resp.StatusCode = (int)HttpStatusCode.Created;
     }
@@ -241,6 +248,38 @@ public class ManagedIdentityTests
         Assert.Contains("Identity not found", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("token-1", ex.ToString(), StringComparison.Ordinal);
         Assert.Equal(2, fake.Uploads.Count);
+    }
+
+    [Fact]
+    public async Task Token_endpoint_down_names_the_token_endpoint()
+    {
+        using var fake = new FakeAzure();
+        var options = Options(fake);
+        options.ManagedIdentityEndpoint = "http://127.0.0.1:9/metadata/identity/oauth2/token";
+        using var sink = new AzureBlobLogSink(options);
+        var ex = await Assert.ThrowsAsync<AzureBlobLogSinkException>(() => sink.UploadAsync("a.gz", new byte[] { 1 }, Bounded));
+        Assert.Null(ex.StatusCode);
+        Assert.Contains("managed identity token unavailable: token request to http://127.0.0.1:9/metadata/identity/oauth2/token failed", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(fake.Uploads);
+    }
+
+    [Fact]
+    public async Task Slow_blob_endpoint_times_out_and_caller_cancellation_propagates()
+    {
+        using var fake = new FakeAzure { UploadDelay = TimeSpan.FromSeconds(5) };
+        var options = Options(fake);
+        options.RequestTimeout = TimeSpan.FromSeconds(1);
+        using var http = new HttpClient();
+        using var sink = new AzureBlobLogSink(options, http);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<AzureBlobLogSinkException>(() => sink.UploadAsync("slow.gz", new byte[] { 1 }, Bounded));
+        Assert.Contains("timed out after 1s", ex.Message, StringComparison.Ordinal);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(4), sw.Elapsed.ToString());
+
+        options.RequestTimeout = TimeSpan.FromSeconds(10);
+        using var sink2 = new AzureBlobLogSink(options, http);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sink2.UploadAsync("slow.gz", new byte[] { 1 }, cts.Token));
     }
 
     [Theory]

@@ -18,7 +18,8 @@ namespace Proxy.Config;
 public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
 {
     private static readonly string[] TopFields = ["server", "providers", "routes", "keys", "logs"];
-    private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "s3"];
+    private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "shutdown_deadline", "s3", "azure"];
+    private static readonly string[] AzureFields = ["account", "container", "endpoint", "account_key", "sas_token", "managed_identity", "client_id"];
     private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
     private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io"];
     private static readonly string[] CommonProviderFields = ["type", "base_url", "api_key", "headers", "connect_timeout", "first_byte_timeout", "idle_timeout", "http_proxy", "max_connections"];
@@ -129,7 +130,9 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
         int cap = d.BodyCapBytes, maxRecords = d.MaxRecords;
         long maxBytes = d.MaxBytes, maxSpool = d.MaxSpoolBytes;
         var maxAge = d.MaxAge;
+        var shutdownDeadline = d.ShutdownDeadline;
         S3LogSettings? s3 = null;
+        AzureLogSettings? azure = null;
         foreach (var (key, value, path) in r.Entries(map, "logs", LogFields))
         {
             switch (key)
@@ -137,8 +140,8 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
                 case "enabled": enabled = r.Bool(value, path) ?? enabled; break;
                 case "sink":
                     var s = r.String(value, path);
-                    if (s is "local" or "s3") sink = s;
-                    else if (s is not null) r.Error(value, path, $"unknown sink '{s}'; one of: local, s3");
+                    if (s is "local" or "s3" or "azure") sink = s;
+                    else if (s is not null) r.Error(value, path, $"unknown sink '{s}'; one of: local, s3, azure");
                     break;
                 case "directory": directory = r.String(value, path) ?? directory; break;
                 case "spool_directory": spool = r.String(value, path); break;
@@ -154,14 +157,43 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
                 case "max_bytes": maxBytes = r.Size(value, path) ?? maxBytes; break;
                 case "max_age": maxAge = r.Duration(value, path) ?? maxAge; break;
                 case "max_spool_bytes": maxSpool = r.Size(value, path) ?? maxSpool; break;
+                case "shutdown_deadline": shutdownDeadline = r.Duration(value, path) ?? shutdownDeadline; break;
                 case "s3": s3 = ReadS3(r, value, path); break;
+                case "azure": azure = ReadAzure(r, value, path); break;
             }
         }
         if (sink == "s3" && s3 is null) r.Error(map, "logs.s3", "required when sink is s3 (at least 'bucket')");
+        if (sink == "azure" && azure is null) r.Error(map, "logs.azure", "required when sink is azure (account, container and one way to authenticate)");
         return new LogSettings
         {
             Enabled = enabled, Sink = sink, Directory = directory, SpoolDirectory = spool, Bodies = bodies, BodyCapBytes = cap,
-            MaxRecords = maxRecords, MaxBytes = maxBytes, MaxAge = maxAge, MaxSpoolBytes = maxSpool, S3 = s3,
+            MaxRecords = maxRecords, MaxBytes = maxBytes, MaxAge = maxAge, MaxSpoolBytes = maxSpool, ShutdownDeadline = shutdownDeadline, S3 = s3, Azure = azure,
+        };
+    }
+
+    private static AzureLogSettings? ReadAzure(YamlReader r, YamlNode node, string path)
+    {
+        var map = r.Mapping(node, path);
+        if (map is null) return null;
+        var v = new Dictionary<string, string>(StringComparer.Ordinal);
+        bool managedIdentity = false;
+        foreach (var (key, value, p) in r.Entries(map, path, AzureFields))
+        {
+            if (key == "managed_identity") managedIdentity = r.Bool(value, p) ?? false;
+            else if (r.String(value, p) is { } s) v[key] = s;
+        }
+        foreach (var required in (ReadOnlySpan<string>)["account", "container"])
+        {
+            if (!v.ContainsKey(required)) r.Error(map, path + "." + required, "missing");
+        }
+        int modes = (v.ContainsKey("account_key") ? 1 : 0) + (v.ContainsKey("sas_token") ? 1 : 0) + (managedIdentity ? 1 : 0);
+        if (modes != 1) r.Error(map, path, "give exactly one of account_key, sas_token or managed_identity: true");
+        if (!v.TryGetValue("account", out var account) || !v.TryGetValue("container", out var container)) return null;
+        return new AzureLogSettings
+        {
+            Account = account, Container = container, Endpoint = v.GetValueOrDefault("endpoint"),
+            AccountKey = v.GetValueOrDefault("account_key"), SasToken = v.GetValueOrDefault("sas_token"),
+            ManagedIdentity = managedIdentity, ClientId = v.GetValueOrDefault("client_id"),
         };
     }
 

@@ -39,8 +39,30 @@ public sealed class LogSettings
 
     public long MaxSpoolBytes { get; init; } = 1L << 30;
 
+    /// <summary>How long shutdown keeps uploading after in-flight requests finish; what is left stays in the spool.</summary>
+    public TimeSpan ShutdownDeadline { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>The S3 (or S3-compatible) bucket, when <see cref="Sink"/> is "s3".</summary>
     public S3LogSettings? S3 { get; init; }
+
+    /// <summary>The Azure Blob container, when <see cref="Sink"/> is "azure".</summary>
+    public AzureLogSettings? Azure { get; init; }
+}
+
+/// <summary>logs.azure: the storage account and container, and exactly one way to authenticate.</summary>
+public sealed class AzureLogSettings
+{
+    public required string Account { get; init; }
+    public required string Container { get; init; }
+
+    /// <summary>Blob endpoint override (Azurite, sovereign clouds); default https://ACCOUNT.blob.core.windows.net.</summary>
+    public string? Endpoint { get; init; }
+    public string? AccountKey { get; init; }
+    public string? SasToken { get; init; }
+    public bool ManagedIdentity { get; init; }
+
+    /// <summary>For a user-assigned managed identity.</summary>
+    public string? ClientId { get; init; }
 }
 
 /// <summary>logs.s3: where and how objects are uploaded. Credentials default to the AWS SDK chain (env, IRSA, instance role).</summary>

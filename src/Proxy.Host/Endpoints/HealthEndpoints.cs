@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
+using Proxy.Accounting;
 using Proxy.Config;
+using Proxy.Logging;
 using Proxy.Pipeline;
 
 namespace Proxy.Host.Endpoints;
@@ -11,7 +13,7 @@ namespace Proxy.Host.Endpoints;
 /// healthy replica killed. Readiness (/v1/ready): config loaded and not shutting down; 503 from the moment
 /// SIGTERM arrives so the load balancer drains this replica before it stops.
 /// </summary>
-internal sealed class HealthEndpoints(ConfigHolder config, IHostApplicationLifetime lifetime)
+internal sealed class HealthEndpoints(ConfigHolder config, IRequestLog log, IHostApplicationLifetime lifetime)
 {
     private static readonly byte[] Healthy = "{\"status\":\"ok\"}"u8.ToArray();
 
@@ -41,6 +43,22 @@ internal sealed class HealthEndpoints(ConfigHolder config, IHostApplicationLifet
         w.WriteNumber("routes"u8, snapshot.Routes.Count);
         w.WriteNumber("keys"u8, snapshot.Keys.Count);
         w.WriteEndObject();
+        if (log is LogBatcher batcher)
+        {
+            // The request log never makes the replica unready (requests are still served and records spooled),
+            // but its state is here for operators until the metrics endpoint carries it.
+            w.WriteStartObject("request_log"u8);
+            w.WriteString("status"u8, batcher.SpoolPendingBatches > 0 ? "spooling"u8 : "ok"u8);
+            w.WriteString("sink"u8, batcher.SinkName);
+            w.WriteNumber("records_accepted"u8, batcher.Enqueued);
+            w.WriteNumber("records_dropped"u8, batcher.Dropped);
+            w.WriteNumber("batches_uploaded"u8, batcher.BatchesUploaded);
+            w.WriteNumber("upload_failures"u8, batcher.UploadFailures);
+            w.WriteNumber("spool_batches"u8, batcher.SpoolPendingBatches);
+            w.WriteNumber("spool_bytes"u8, batcher.SpoolPendingBytes);
+            w.WriteNumber("spool_batches_dropped"u8, batcher.SpoolDroppedBatches);
+            w.WriteEndObject();
+        }
         w.WriteEndObject();
         w.WriteEndObject();
     }

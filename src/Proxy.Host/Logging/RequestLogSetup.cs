@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Proxy.Accounting;
 using Proxy.Config;
 using Proxy.Logging;
+using Proxy.Logging.Azure;
 using Proxy.Logging.S3;
 
 namespace Proxy.Host.Logging;
@@ -14,7 +15,12 @@ internal static class RequestLogSetup
     {
         if (!settings.Enabled) return DisabledRequestLog.Instance;
         var directory = Path.GetFullPath(settings.Directory);
-        ILogSink sink = settings.Sink == "s3" && settings.S3 is { } s3 ? new S3LogSink(S3Options(s3)) : new LocalDirectorySink(directory);
+        ILogSink sink = settings.Sink switch
+        {
+            "s3" when settings.S3 is { } s3 => new S3LogSink(S3Options(s3)),
+            "azure" when settings.Azure is { } azure => new AzureBlobLogSink(AzureOptions(azure)),
+            _ => new LocalDirectorySink(directory),
+        };
         return new LogBatcher(sink, new LogBatcherOptions
         {
             MaxRecords = settings.MaxRecords,
@@ -25,7 +31,24 @@ internal static class RequestLogSetup
             // The pod name in Kubernetes, so objects say which replica wrote them.
             Instance = Environment.GetEnvironmentVariable("HOSTNAME") is { Length: > 0 } host ? host : Environment.MachineName,
             MaxSpoolBytes = settings.MaxSpoolBytes,
+            ShutdownDeadline = settings.ShutdownDeadline,
         }, time);
+    }
+
+    private static AzureBlobSinkOptions AzureOptions(AzureLogSettings a)
+    {
+        var options = new AzureBlobSinkOptions
+        {
+            AccountName = a.Account,
+            Container = a.Container,
+            Endpoint = a.Endpoint,
+            AccountKey = a.AccountKey,
+            SasToken = a.SasToken,
+            ManagedIdentity = a.ManagedIdentity,
+            ManagedIdentityClientId = a.ClientId,
+        };
+        options.Validate();
+        return options;
     }
 
     private static S3SinkOptions S3Options(S3LogSettings s)
