@@ -87,7 +87,7 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
 
         var serverSettings = ReadServer(r, server);
         var providerMap = ReadProviders(r, providers, root);
-        var routeMap = ReadRoutes(r, routes, providerMap, root);
+        var routeMap = ReadRoutes(r, routes, providerMap, DeclaredNames(providers), root);
         var keyTable = ReadKeys(r, keys, routeMap);
         var logSettings = ReadLogs(r, logs);
 
@@ -170,6 +170,12 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
             MaxRecords = maxRecords, MaxBytes = maxBytes, MaxAge = maxAge, MaxSpoolBytes = maxSpool, ShutdownDeadline = shutdownDeadline, S3 = s3, Azure = azure,
         };
     }
+
+    /// <summary>Every provider name in the file, valid or not, so a route to an invalid one is not reported twice.</summary>
+    private static HashSet<string> DeclaredNames(YamlNode? providers) =>
+        providers is YamlMappingNode map
+            ? map.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToHashSet(StringComparer.Ordinal)
+            : [];
 
     private static AzureLogSettings? ReadAzure(YamlReader r, YamlNode node, string path)
     {
@@ -325,7 +331,8 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
         return settings;
     }
 
-    private static Dictionary<string, Route> ReadRoutes(YamlReader r, YamlNode? node, Dictionary<string, ProviderSettings> providers, YamlNode root)
+    private static Dictionary<string, Route> ReadRoutes(YamlReader r, YamlNode? node, Dictionary<string, ProviderSettings> providers,
+        HashSet<string> declared, YamlNode root)
     {
         var result = new Dictionary<string, Route>(StringComparer.Ordinal);
         var map = r.Mapping(node, "routes");
@@ -356,8 +363,8 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
             }
             if (!providers.TryGetValue(provider, out var settings))
             {
-                // A provider that failed its own validation is already reported; only name truly missing ones.
-                if (!IsDeclared(r, provider)) r.Error(providerNode, path + ".provider", $"unknown provider '{provider}'; defined: {string.Join(", ", providers.Keys.Order())}");
+                // A provider that is declared but failed its own validation is already reported; only name truly missing ones.
+                if (!declared.Contains(provider)) r.Error(providerNode, path + ".provider", $"unknown provider '{provider}'; defined: {string.Join(", ", providers.Keys.Order())}");
                 continue;
             }
             model ??= name;
@@ -378,9 +385,6 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
         }
         return result;
     }
-
-    private static bool IsDeclared(YamlReader r, string provider) =>
-        r.Errors.Any(e => e.Path.StartsWith("providers." + provider + ".", StringComparison.Ordinal) || e.Path == "providers." + provider);
 
     private static KeyTable ReadKeys(YamlReader r, YamlNode? node, Dictionary<string, Route> routes)
     {

@@ -13,7 +13,6 @@ public static class OpenAiError
     public const string RateLimit = "rate_limit_error";
     public const string Upstream = "upstream_error";
     public const string Timeout = "timeout_error";
-    public const string Server = "server_error";
 
     public static void Write(IBufferWriter<byte> output, string message, string type, string? param, string? code)
     {
