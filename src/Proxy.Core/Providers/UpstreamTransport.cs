@@ -10,9 +10,15 @@ namespace Proxy.Providers;
 /// </summary>
 public static class UpstreamTransport
 {
-    public static HttpMessageInvoker Create(ProviderSettings settings)
+    public static HttpMessageInvoker Create(ProviderSettings settings) => new(CreateHandler(settings), disposeHandler: true);
+
+    /// <summary>
+    /// The bare handler, for adapters that put their own step in front of it (a DelegatingHandler that signs the
+    /// request or adds a refreshed token) before wrapping both in an invoker.
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler(ProviderSettings settings)
     {
-        var handler = new SocketsHttpHandler
+        return new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseCookies = false,
@@ -33,7 +39,6 @@ public static class UpstreamTransport
                 ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
             },
         };
-        return new HttpMessageInvoker(handler, disposeHandler: true);
     }
 
     /// <summary>HTTP/2 where TLS lets the provider choose it, HTTP/1.1 on plain http (no h2c guessing).</summary>
