@@ -25,12 +25,16 @@ public static class GatewayApp
     public static IReadOnlyList<IProviderKind> ProviderKinds { get; } = [new OpenAiKind(), new MockKind()];
 
     /// <summary>Loads and validates the config (throwing <see cref="ConfigException"/> with every mistake), then builds the app.</summary>
-    public static WebApplication Build(string[] args, string configPath)
+    /// <param name="ownsProcess">
+    /// True for the executable: process-wide runtime settings (inline socket completions) are applied. Hosts that
+    /// share their process (tests) leave them alone.
+    /// </param>
+    public static WebApplication Build(string[] args, string configPath, bool ownsProcess = false)
     {
         var loader = new ConfigLoader(ProviderKinds);
         var initial = loader.Load(configPath);
-        // Read once by the runtime when the first socket is made, so it must be set before any is.
-        if (initial.Server.InlineIo && Environment.GetEnvironmentVariable(InlineCompletions) is null)
+        // Read once by the runtime when the process makes its first socket, so it must be set before any is.
+        if (ownsProcess && initial.Server.InlineIo && Environment.GetEnvironmentVariable(InlineCompletions) is null)
             Environment.SetEnvironmentVariable(InlineCompletions, "1");
 
         var builder = WebApplication.CreateSlimBuilder(args);
@@ -38,8 +42,8 @@ public static class GatewayApp
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && initial.Server.Urls is { } urls) builder.WebHost.UseUrls(urls);
         if (initial.Server.InlineIo)
         {
-            // Opt-in (server.inline_io): request handling on the socket I/O threads instead of hopping to the thread
-            // pool. Nothing on the request path blocks; it trades tail stability for CPU (perf/README.md).
+            // server.inline_io (the default): request handling continues on the thread that completed the socket
+            // read instead of hopping to another pool thread. Nothing on the request path blocks (perf/README.md).
             builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         }
         builder.WebHost.ConfigureKestrel(o =>

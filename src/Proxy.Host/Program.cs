@@ -39,7 +39,7 @@ if (string.IsNullOrEmpty(configPath))
 WebApplication app;
 try
 {
-    app = GatewayApp.Build(args, configPath);
+    app = GatewayApp.Build(args, configPath, ownsProcess: true);
 }
 catch (ConfigException e)
 {

@@ -21,6 +21,9 @@ public sealed partial class LogBatcher
         {
             while (true)
             {
+                // A network sink's await may complete on a socket I/O thread (server.inline_io); the next
+                // batch's signing, reading and compressing must not run there, in front of requests.
+                await Task.Yield();
                 bool uploaded;
                 if (_spool.Count > 0)
                 {
