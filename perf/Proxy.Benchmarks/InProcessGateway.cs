@@ -7,6 +7,7 @@ using Proxy.Accounting;
 using Proxy.Config;
 using Proxy.Keys;
 using Proxy.Pipeline;
+using Proxy.Metrics;
 using Proxy.Providers;
 using Proxy.Providers.OpenAI;
 
@@ -57,8 +58,10 @@ public sealed class InProcessGateway : IDisposable
                 hash: {KeyHash.Of(Key)}
             """;
         var config = new ConfigLoader([new StaticUpstreamKind()]).Parse(Encoding.UTF8.GetBytes(yaml), "bench.yaml", new SecretResolver("/", _ => null));
-        _config = new ConfigHolder(config);
-        _handler = new ProxyHandler(_config, Log, TimeProvider.System, NullLogger<ProxyHandler>.Instance);
+        // Metrics on, as in the gateway: the allocation budget covers their updates too.
+        var metrics = new GatewayMetrics();
+        _config = new ConfigHolder(config, metrics.Bind);
+        _handler = new ProxyHandler(_config, Log, metrics, TimeProvider.System, NullLogger<ProxyHandler>.Instance);
     }
 
     /// <summary>One request through the pipeline; returns the status code.</summary>

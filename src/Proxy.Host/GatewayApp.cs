@@ -8,6 +8,10 @@ using Proxy.Config;
 using Proxy.Errors;
 using Proxy.Host.Config;
 using Proxy.Host.Endpoints;
+using Proxy.Host.Metrics;
+using Proxy.Metrics;
+using Proxy.Logging;
+using Proxy.Accounting;
 using Proxy.Host.Logging;
 using Proxy.Pipeline;
 using Proxy.Providers;
@@ -40,6 +44,12 @@ public static class GatewayApp
         var builder = WebApplication.CreateSlimBuilder(args);
         // --urls and ASPNETCORE_URLS (both land in "urls") win over the file, as operators expect.
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && initial.Server.Urls is { } urls) builder.WebHost.UseUrls(urls);
+        if (initial.Metrics is { Enabled: true, Listen: { } metricsUrl })
+        {
+            // The metrics port joins whatever the client port is (flag, environment, file or Kestrel's default).
+            var main = builder.Configuration["urls"] is { Length: > 0 } u ? u : "http://localhost:5000";
+            builder.WebHost.UseUrls(main + ";" + metricsUrl.GetLeftPart(UriPartial.Authority));
+        }
         if (initial.Server.InlineIo)
         {
             // server.inline_io (the default): request handling continues on the thread that completed the socket
@@ -66,7 +76,10 @@ public static class GatewayApp
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new ConfigHolder(initial));
+        var metrics = new GatewayMetrics();
+        services.AddSingleton(metrics);
+        services.AddSingleton(new ConfigHolder(initial, metrics.Bind));
+        services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton(loader);
         services.AddSingleton<ConfigWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigWatcher>());
@@ -77,7 +90,9 @@ public static class GatewayApp
         services.AddSingleton<HealthEndpoints>();
 
         var app = builder.Build();
-        MapEndpoints(app);
+        metrics.AddSource(new ProcessMetrics());
+        if (app.Services.GetRequiredService<IRequestLog>() is LogBatcher batcher) metrics.AddSource(new RequestLogMetrics(batcher));
+        MapEndpoints(app, initial.Metrics);
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             foreach (var p in app.Services.GetRequiredService<ConfigHolder>().Current.Providers.Values) p.Adapter.Dispose();
@@ -85,8 +100,29 @@ public static class GatewayApp
         return app;
     }
 
-    private static void MapEndpoints(WebApplication app)
+    private static void MapEndpoints(WebApplication app, MetricsSettings metricsSettings)
     {
+        if (metricsSettings is { Enabled: true, Listen: { } listen })
+        {
+            // The metrics port serves only the metrics path, and the metrics path only there. By local port, not Host
+            // header: a client cannot reach the metrics through the API port by naming the other one.
+            int port = listen.Port;
+            var path = metricsSettings.Path;
+            var scrape = app.Services.GetRequiredService<MetricsEndpoint>();
+            app.Use((ctx, next) =>
+            {
+                bool onMetricsPort = ctx.Connection.LocalPort == port;
+                bool isMetricsPath = ctx.Request.Path.Equals(path, StringComparison.Ordinal);
+                if (onMetricsPort && isMetricsPath && HttpMethods.IsGet(ctx.Request.Method)) return scrape.Scrape(ctx);
+                if (onMetricsPort || isMetricsPath) return NotFound(ctx);
+                return next(ctx);
+            });
+        }
+        else if (metricsSettings.Enabled)
+        {
+            app.MapGet(metricsSettings.Path, app.Services.GetRequiredService<MetricsEndpoint>().Scrape);
+        }
+
         var proxy = app.Services.GetRequiredService<ProxyHandler>();
         var models = app.Services.GetRequiredService<ModelsEndpoint>();
         var health = app.Services.GetRequiredService<HealthEndpoints>();
@@ -97,12 +133,14 @@ public static class GatewayApp
         app.MapGet("/v1/models/{**model}", models.Get);
         app.MapGet("/v1/health", health.Health);
         app.MapGet("/v1/ready", health.Ready);
-        app.MapFallback(ctx =>
-        {
-            RequestIds.Assign(ctx);
-            return ErrorResponses.WriteAsync(ctx, 404,
+        app.MapFallback(NotFound);
+    }
+
+    private static Task NotFound(HttpContext ctx)
+    {
+        RequestIds.Assign(ctx);
+        return ErrorResponses.WriteAsync(ctx, 404,
             $"Unknown path '{ctx.Request.Method} {ctx.Request.Path}'. This gateway serves POST /v1/chat/completions, POST /v1/embeddings and GET /v1/models.",
-                OpenAiError.NotFound, code: "unknown_path");
-        });
+            OpenAiError.NotFound, code: "unknown_path");
     }
 }

@@ -30,6 +30,7 @@ public sealed partial class LogBatcher
                 await Volatile.Read(ref _consumerGate).ConfigureAwait(false);
                 while (_queue.TryDequeue(out var record))
                 {
+                    Interlocked.Increment(ref _dequeued);
                     if (!Append(record, lines))
                     {
                         continue;

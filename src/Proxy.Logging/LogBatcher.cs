@@ -98,6 +98,11 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
     /// <summary>Batches lost: dropped as the oldest when the spool was full, or not writable to the spool.</summary>
     public long SpoolDroppedBatches => Interlocked.Read(ref _spoolDroppedBatches);
 
+    /// <summary>Records accepted and not yet taken into a batch.</summary>
+    public long Queued => Math.Max(0, Enqueued - Interlocked.Read(ref _dequeued));
+
+    private long _dequeued;
+
     /// <summary>Batches waiting in the spool now.</summary>
     public int SpoolPendingBatches => _spool.Count;
 

@@ -70,6 +70,10 @@ public sealed class RecordWriter : IDisposable
         w.WriteBoolean("reported"u8, record.UsageReported);
         w.WriteEndObject();
 
+        // Absent (null) when the price is unknown or no usage was reported, so a sum never mistakes "unknown" for free.
+        if (record.CostNanoUsd > 0) w.WriteNumber("cost_usd"u8, record.CostNanoUsd / 1e9m);
+        else w.WriteNull("cost_usd"u8);
+
         w.WriteNumber("attempts"u8, record.Attempts);
 
         w.WriteStartObject("latency_us"u8);

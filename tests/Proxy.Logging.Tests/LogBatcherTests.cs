@@ -42,7 +42,7 @@ public partial class LogBatcherTests
         var documented = new[]
         {
             "schema_version", "request_id", "started_at", "operation", "key_id", "route", "provider", "upstream_model",
-            "status", "error_class", "stream", "usage", "attempts", "latency_us", "request_body", "response_body",
+            "status", "error_class", "stream", "usage", "cost_usd", "attempts", "latency_us", "request_body", "response_body",
             "bodies_truncated", "instance",
         };
         foreach (var line in lines.Take(50))

@@ -36,6 +36,12 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
 
     public string? ErrorClass { get; set; }
 
+    /// <summary>Why the provider call failed (<see cref="Metrics.UpstreamErrors"/>); null when it did not.</summary>
+    public string? UpstreamError { get; set; }
+
+    /// <summary>Stopwatch timestamp of the last write of stream events to the client (for the chunk-gap histogram).</summary>
+    public long LastEvent { get; set; }
+
     public string? KeyId { get; set; }
     public Routing.Route? Route { get; set; }
     public Routing.Target? Target { get; set; }

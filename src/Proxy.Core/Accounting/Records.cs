@@ -33,6 +33,8 @@ internal static class Records
             CompletionTokens = o.Usage.CompletionTokens,
             CachedTokens = o.Usage.CachedTokens,
             UsageReported = o.Usage.Reported,
+            CostNanoUsd = o.Usage.Reported && o.Target?.Price is { } price
+                ? price.CostNanoUsd(o.Usage.PromptTokens, o.Usage.CompletionTokens, o.Usage.CachedTokens) : 0,
             TotalUs = total,
             UpstreamTtfbUs = CallOutcome.Micros(o.UpstreamSent, o.UpstreamHeaders),
             TtftUs = CallOutcome.Micros(o.Start, o.FirstEvent),

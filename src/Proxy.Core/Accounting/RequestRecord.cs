@@ -43,6 +43,9 @@ public sealed class RequestRecord
     /// <summary>Whether the provider reported usage (false: the token counts are unknown, not zero).</summary>
     public bool UsageReported { get; init; }
 
+    /// <summary>Cost of the reported tokens in billionths of a USD, from the price table; 0 when unknown.</summary>
+    public long CostNanoUsd { get; init; }
+
     /// <summary>Upstream attempts made (1 until retries arrive with routing).</summary>
     public int Attempts { get; init; } = 1;
 

@@ -15,9 +15,9 @@ namespace Proxy.Config;
 /// path and reason. Adapters of providers that did not change are carried over from the previous snapshot,
 /// so a reload keeps warm connection pools.
 /// </summary>
-public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
+public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
 {
-    private static readonly string[] TopFields = ["server", "providers", "routes", "keys", "logs"];
+    private static readonly string[] TopFields = ["server", "providers", "routes", "keys", "logs", "metrics", "pricing"];
     private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "shutdown_deadline", "s3", "azure"];
     private static readonly string[] AzureFields = ["account", "container", "endpoint", "account_key", "sas_token", "managed_identity", "client_id"];
     private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
@@ -72,7 +72,7 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
         if (root is null)
             throw new ConfigException(path, [new ConfigError("(root)", 1, 1, "the file is empty; it needs at least 'providers', 'routes' and 'keys'")]);
 
-        YamlNode? server = null, providers = null, routes = null, keys = null, logs = null;
+        YamlNode? server = null, providers = null, routes = null, keys = null, logs = null, metrics = null, pricing = null;
         foreach (var (key, value, _) in r.Entries(root, "", TopFields))
         {
             switch (key)
@@ -82,20 +82,24 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
                 case "routes": routes = value; break;
                 case "keys": keys = value; break;
                 case "logs": logs = value; break;
+                case "metrics": metrics = value; break;
+                case "pricing": pricing = value; break;
             }
         }
 
         var serverSettings = ReadServer(r, server);
         var providerMap = ReadProviders(r, providers, root);
-        var routeMap = ReadRoutes(r, routes, providerMap, DeclaredNames(providers), root);
+        var priceTable = ReadPricing(r, pricing);
+        var routeMap = ReadRoutes(r, routes, providerMap, DeclaredNames(providers), root, priceTable);
         var keyTable = ReadKeys(r, keys, routeMap);
         var logSettings = ReadLogs(r, logs);
+        var metricsSettings = ReadMetrics(r, metrics);
 
         if (r.Errors.Count > 0) throw new ConfigException(path, r.Errors);
 
         AttachAdapters(providerMap.Values, previous);
         return GatewayConfig.Create(path, serverSettings, providerMap.ToFrozenDictionary(StringComparer.Ordinal),
-            routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, logSettings, hash);
+            routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, logSettings, hash, metricsSettings, priceTable);
     }
 
     private static ServerSettings ReadServer(YamlReader r, YamlNode? node)
@@ -332,7 +336,7 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
     }
 
     private static Dictionary<string, Route> ReadRoutes(YamlReader r, YamlNode? node, Dictionary<string, ProviderSettings> providers,
-        HashSet<string> declared, YamlNode root)
+        HashSet<string> declared, YamlNode root, Pricing.PriceTable prices)
     {
         var result = new Dictionary<string, Route>(StringComparer.Ordinal);
         var map = r.Mapping(node, "routes");
@@ -379,6 +383,7 @@ public sealed class ConfigLoader(IEnumerable<IProviderKind> kinds)
                         UpstreamModel = model,
                         UpstreamModelJson = Encoding.UTF8.GetBytes("\"" + System.Text.Json.JsonEncodedText.Encode(model).ToString() + "\""),
                         SameNameUpstream = model == name,
+                        Price = prices.Find(model),
                     },
                 ],
             };

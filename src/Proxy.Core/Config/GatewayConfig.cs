@@ -22,13 +22,22 @@ public sealed class GatewayConfig
 
     public required LogSettings Logs { get; init; }
 
+    /// <summary>Where /metrics is served; read at start only.</summary>
+    public MetricsSettings Metrics { get; init; } = new();
+
+    /// <summary>Prices by upstream model: the built-in table with the config's pricing: entries over it.</summary>
+    public Pricing.PriceTable Pricing { get; init; } = Proxy.Pricing.PriceTable.BuiltIn;
+
     /// <summary>Hash of the file's bytes, so a watcher event that changed nothing does not reload.</summary>
     public required string ContentHash { get; init; }
 
     public static GatewayConfig Create(
         string sourcePath, ServerSettings server, FrozenDictionary<string, ProviderSettings> providers,
-        FrozenDictionary<string, Route> routes, KeyTable keys, LogSettings logs, string contentHash) => new()
+        FrozenDictionary<string, Route> routes, KeyTable keys, LogSettings logs, string contentHash,
+        MetricsSettings? metrics = null, Pricing.PriceTable? pricing = null) => new()
         {
+            Metrics = metrics ?? new MetricsSettings(),
+            Pricing = pricing ?? Proxy.Pricing.PriceTable.BuiltIn,
             Logs = logs,
             SourcePath = sourcePath,
             Server = server,
@@ -55,4 +64,18 @@ public sealed class ServerSettings
     /// (perf/README.md). Off is the safe choice for code that might block, which the request path does not.
     /// </summary>
     public bool InlineIo { get; init; } = true;
+}
+
+public sealed class MetricsSettings
+{
+    /// <summary>Serve /metrics at all.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>
+    /// A separate listen address for /metrics (e.g. http://0.0.0.0:9464), so scrapes never share the client port and a
+    /// network policy can keep them apart; null serves it on the main port.
+    /// </summary>
+    public Uri? Listen { get; init; }
+
+    public string Path { get; init; } = "/metrics";
 }

@@ -42,6 +42,9 @@ public sealed class ProviderSettings
     /// <summary>The adapter built for this provider in this snapshot, reused by later snapshots while nothing here changes.</summary>
     public ProviderAdapter Adapter { get; internal set; } = null!;
 
+    /// <summary>This provider's series (upstream errors), bound when the config is put in force.</summary>
+    public Metrics.ProviderSeries? Metrics { get; set; }
+
     /// <summary>Everything that shapes the adapter and its connection pool; equal fingerprints share one adapter across reloads.</summary>
     internal string Fingerprint { get; init; } = "";
 }

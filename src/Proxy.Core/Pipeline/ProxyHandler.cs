@@ -6,6 +6,7 @@ using Proxy.Config;
 using Proxy.Errors;
 using Proxy.Ingress;
 using Proxy.Keys;
+using Proxy.Metrics;
 using Proxy.Providers;
 using Proxy.Routing;
 
@@ -15,7 +16,7 @@ namespace Proxy.Pipeline;
 /// The request path for the OpenAI-shaped operations: auth, body, peek, route, forward, relay.
 /// Stateless; one instance serves every request.
 /// </summary>
-public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, TimeProvider time, ILogger<ProxyHandler> logger)
+public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger)
 {
 
     public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, Operation.ChatCompletions);
@@ -31,16 +32,19 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, TimeProvi
         using var body = new PooledBuffer((int)Math.Min(ctx.Request.ContentLength ?? 16 * 1024, snapshot.Server.MaxBodyBytes));
         // One method, not two: a second async method would box a second state machine on every request.
         // Every return below still runs the finally, so every request leaves exactly one record.
+        metrics.InFlight.Increment();
         try
         {
             var ct = ctx.RequestAborted;
             switch (Authenticator.Authenticate(ctx.Request, snapshot, out var key))
             {
                 case Authenticator.Outcome.Missing:
+                    metrics.Reject(RejectReason.MissingKey);
                     outcome.ErrorClass = OpenAiError.Authentication;
                     await ErrorResponses.MissingKey(ctx);
                     return;
                 case Authenticator.Outcome.Invalid:
+                    metrics.Reject(RejectReason.InvalidKey);
                     outcome.ErrorClass = OpenAiError.Authentication;
                     await ErrorResponses.InvalidKey(ctx);
                     return;
@@ -95,6 +99,7 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, TimeProvi
             outcome.Route = route;
             if (!key.MayUse(route))
             {
+                metrics.Reject(RejectReason.ModelNotAllowed);
                 await Fail(ctx, outcome, 403, $"Key '{key.Id}' is not allowed to use model '{route.Name}'.",
                     OpenAiError.Permission, "model", "model_not_allowed");
                 return;
@@ -106,7 +111,10 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, TimeProvi
         }
         finally
         {
-            log.TryWrite(Records.Build(ctx, operation, requestId, body, outcome));
+            metrics.InFlight.Decrement();
+            var record = Records.Build(ctx, operation, requestId, body, outcome);
+            metrics.Observe(record, outcome);
+            log.TryWrite(record);
         }
     }
 

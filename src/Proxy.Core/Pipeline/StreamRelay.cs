@@ -5,6 +5,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Proxy.Errors;
+using Proxy.Metrics;
 using Proxy.Providers;
 
 namespace Proxy.Pipeline;
@@ -56,7 +57,10 @@ internal static class StreamRelay
                     reader.AdvanceTo(buffer.Start, buffer.End);
                     if (state.EventsWritten != before)
                     {
-                        if (outcome.FirstEvent == 0) outcome.FirstEvent = Stopwatch.GetTimestamp();
+                        long now = Stopwatch.GetTimestamp();
+                        if (outcome.FirstEvent == 0) outcome.FirstEvent = now;
+                        else call.Target.Metrics?.ChunkGap.Observe(CallOutcome.Micros(outcome.LastEvent, now));
+                        outcome.LastEvent = now;
                         var flush = await writer.FlushAsync(clientAborted);
                         if (flush.IsCanceled || flush.IsCompleted)
                         {
@@ -97,6 +101,8 @@ internal static class StreamRelay
         }
 
         Finish(outcome, state, failure is null ? (state.Failed ? OpenAiError.Upstream : null) : timedOut ? OpenAiError.Timeout : OpenAiError.Upstream);
+        if (failure is not null || state.Failed)
+            outcome.UpstreamError = failure is null ? UpstreamErrors.StreamError : timedOut ? UpstreamErrors.Timeout : UpstreamErrors.Incomplete;
         if (failure is null)
         {
             // The provider's own error event has been passed on; end the connection the same way as below.

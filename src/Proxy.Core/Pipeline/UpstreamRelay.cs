@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Proxy.Errors;
+using Proxy.Metrics;
 using Proxy.Providers;
 
 namespace Proxy.Pipeline;
@@ -49,6 +50,7 @@ public static class UpstreamRelay
             outcome.UpstreamDone = Stopwatch.GetTimestamp();
             var (status, type, message) = DescribeSendFailure(e, provider.Name, provider.FirstByteTimeout);
             outcome.ErrorClass = type;
+            outcome.UpstreamError = status == 504 ? UpstreamErrors.Timeout : UpstreamErrors.Unreachable;
             Log.UpstreamFailed(logger, call.RequestId, provider.Name, message);
             await ErrorResponses.WriteAsync(ctx, status, message, type, code: status == 504 ? "upstream_timeout" : "upstream_unreachable");
             return;
@@ -100,6 +102,7 @@ public static class UpstreamRelay
         {
             outcome.UpstreamDone = Stopwatch.GetTimestamp();
             outcome.ErrorClass = e is OperationCanceledException ? OpenAiError.Timeout : OpenAiError.Upstream;
+            outcome.UpstreamError = e is OperationCanceledException ? UpstreamErrors.Timeout : UpstreamErrors.Incomplete;
             var reason = e is OperationCanceledException ? "stopped sending its answer (idle timeout)" : "dropped the connection mid-answer: " + e.Message;
             Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, reason);
             await ErrorResponses.WriteAsync(ctx, e is OperationCanceledException ? 504 : 502,
@@ -145,6 +148,7 @@ public static class UpstreamRelay
         outcome.UpstreamDone = Stopwatch.GetTimestamp();
         var failure = adapter.ClassifyError(status, body.Span);
         outcome.ErrorClass = failure.Type;
+        outcome.UpstreamError = UpstreamErrors.ForStatus(status);
         outcome.CaptureResponse(body.Span);
         Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, $"HTTP {status}: {failure.Message}");
         var res = ctx.Response;

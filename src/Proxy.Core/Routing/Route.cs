@@ -23,4 +23,10 @@ public sealed class Target
 
     /// <summary>True when the client's model name can go upstream unchanged, so no splice is needed.</summary>
     public required bool SameNameUpstream { get; init; }
+
+    /// <summary>The upstream model's price, or null when it is not known (its cost is then not counted).</summary>
+    public Pricing.ModelPrice? Price { get; init; }
+
+    /// <summary>This target's request series, bound when the config is put in force.</summary>
+    public Metrics.TargetSeries? Metrics { get; set; }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Proxy.Metrics;
 using Proxy.Config;
 
 namespace Proxy.Host.Config;
@@ -9,7 +10,7 @@ namespace Proxy.Host.Config;
 /// Kubernetes ConfigMaps replace files by rename/symlink swap; polls as well for filesystems without inotify.
 /// An invalid edit keeps the last good snapshot and logs exactly what is wrong.
 /// </summary>
-internal sealed partial class ConfigWatcher(ConfigHolder holder, ConfigLoader loader, ILogger<ConfigWatcher> logger, TimeProvider time) : BackgroundService
+internal sealed partial class ConfigWatcher(ConfigHolder holder, ConfigLoader loader, GatewayMetrics metrics, ILogger<ConfigWatcher> logger, TimeProvider time) : BackgroundService
 {
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(10);
@@ -28,11 +29,13 @@ internal sealed partial class ConfigWatcher(ConfigHolder holder, ConfigLoader lo
         }
         catch (ConfigException e)
         {
+            metrics.ConfigReloadFailures.Increment();
             LogRejected(logger, e.Message);
             return false;
         }
         if (ReferenceEquals(next, current)) return false;
         holder.Swap(next);
+        metrics.ConfigReloads.Increment();
         LogReloaded(logger, next.SourcePath, next.Routes.Count, next.Keys.Count);
         Retire(current, next);
         return true;
