@@ -6,11 +6,12 @@ command -v clang >/dev/null || need+=(clang)            # the Native AOT link (t
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)          # linked into the AOT binary
 command -v curl >/dev/null || need+=(curl)                # smoke requests
 command -v npm >/dev/null || need+=(npm)                  # s3rver, the S3 server the log sink tests run against
+command -v promtool >/dev/null || need+=(prometheus)      # promtool and a real Prometheus for the metrics tests
 if [ ${#need[@]} -gt 0 ]; then
   echo "== apt-get install ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${need[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 # The S3 and Azure sink tests install s3rver and Azurite themselves when it is missing; doing it here keeps that out of test time.

@@ -16,7 +16,7 @@ public class ConfigLoaderTests
     internal static GatewayConfig Parse(string yaml, string dir = "/nonexistent") =>
         new ConfigLoader([new OpenAiKind(), new MockKind()]).Parse(Encoding.UTF8.GetBytes(yaml), "gateway.yaml", new SecretResolver(dir, Env.GetValueOrDefault));
 
-    private static ConfigException Invalid(string yaml) => Assert.Throws<ConfigException>(() => Parse(yaml));
+    internal static ConfigException Invalid(string yaml) => Assert.Throws<ConfigException>(() => Parse(yaml));
 
     internal static string Valid => $$"""
         server:

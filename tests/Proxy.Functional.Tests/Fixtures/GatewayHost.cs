@@ -49,7 +49,7 @@ public sealed class GatewayHost : IAsyncDisposable
         await File.WriteAllTextAsync(path, yaml);
         var app = GatewayApp.Build(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--hostBuilder:reloadConfigOnChange=false"], path);
         await app.StartAsync();
-        return new GatewayHost(app, dir, path, app.Urls.Single().TrimEnd('/'));
+        return new GatewayHost(app, dir, path, app.Urls.First().TrimEnd('/'));
     }
 
     /// <summary>Replaces the config file in one rename, as editors and ConfigMaps do, or rewrites it in place.</summary>
