@@ -9,6 +9,7 @@ using Proxy.Errors;
 using Proxy.Host.Config;
 using Proxy.Host.Endpoints;
 using Proxy.Host.Metrics;
+using Proxy.Host.Tracing;
 using Proxy.Metrics;
 using Proxy.Logging;
 using Proxy.Accounting;
@@ -89,12 +90,16 @@ public static class GatewayApp
         services.AddSingleton<ModelsEndpoint>();
         services.AddSingleton<HealthEndpoints>();
 
+        var tracerProvider = TracingSetup.Create(initial.Tracing, Environment.MachineName);
+
         var app = builder.Build();
         metrics.AddSource(new ProcessMetrics());
         if (app.Services.GetRequiredService<IRequestLog>() is LogBatcher batcher) metrics.AddSource(new RequestLogMetrics(batcher));
         MapEndpoints(app, initial.Metrics);
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            // Flushes the spans still queued, then stops listening (the ActivitySource is process-wide).
+            tracerProvider?.Dispose();
             foreach (var p in app.Services.GetRequiredService<ConfigHolder>().Current.Providers.Values) p.Adapter.Dispose();
         });
         return app;

@@ -39,6 +39,9 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
     /// <summary>Why the provider call failed (<see cref="Metrics.UpstreamErrors"/>); null when it did not.</summary>
     public string? UpstreamError { get; set; }
 
+    /// <summary>The provider's HTTP status; 0 when no answer came.</summary>
+    public int UpstreamStatus { get; set; }
+
     /// <summary>Stopwatch timestamp of the last write of stream events to the client (for the chunk-gap histogram).</summary>
     public long LastEvent { get; set; }
 

@@ -8,6 +8,43 @@ public sealed partial class ConfigLoader
 {
     private static readonly string[] MetricsFields = ["enabled", "listen", "path"];
     private static readonly string[] PriceFields = ["input", "output", "cached_input"];
+    private static readonly string[] TracingFields = ["enabled", "endpoint", "protocol", "service_name", "sample_ratio", "headers"];
+
+    private static TracingSettings ReadTracing(YamlReader r, YamlNode? node)
+    {
+        var defaults = new TracingSettings();
+        var map = r.Mapping(node, "tracing");
+        if (map is null) return defaults;
+        bool enabled = defaults.Enabled;
+        Uri? endpoint = null;
+        string protocol = defaults.Protocol, service = defaults.ServiceName;
+        double ratio = defaults.SampleRatio;
+        var headers = new List<KeyValuePair<string, string>>();
+        foreach (var (key, value, p) in r.Entries(map, "tracing", TracingFields))
+        {
+            switch (key)
+            {
+                case "enabled": enabled = r.Bool(value, p) ?? enabled; break;
+                case "endpoint": endpoint = r.Url(value, p); break;
+                case "protocol":
+                    protocol = r.String(value, p) ?? protocol;
+                    if (protocol is not ("http/protobuf" or "grpc")) r.Error(value, p, "must be http/protobuf or grpc");
+                    break;
+                case "service_name": service = r.String(value, p) ?? service; break;
+                case "sample_ratio": ratio = r.Number(value, p, 0, 1) ?? ratio; break;
+                case "headers":
+                    if (r.Mapping(value, p) is { } h)
+                    {
+                        foreach (var (name, v, hp) in r.Entries(h, p, null))
+                        {
+                            if (r.String(v, hp) is { } s) headers.Add(new(name, s));
+                        }
+                    }
+                    break;
+            }
+        }
+        return new TracingSettings { Enabled = enabled, Endpoint = endpoint, Protocol = protocol, ServiceName = service, SampleRatio = ratio, Headers = headers };
+    }
 
     private static MetricsSettings ReadMetrics(YamlReader r, YamlNode? node)
     {

@@ -17,7 +17,7 @@ namespace Proxy.Config;
 /// </summary>
 public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
 {
-    private static readonly string[] TopFields = ["server", "providers", "routes", "keys", "logs", "metrics", "pricing"];
+    private static readonly string[] TopFields = ["server", "providers", "routes", "keys", "logs", "metrics", "pricing", "tracing"];
     private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "shutdown_deadline", "s3", "azure"];
     private static readonly string[] AzureFields = ["account", "container", "endpoint", "account_key", "sas_token", "managed_identity", "client_id"];
     private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
@@ -72,7 +72,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
         if (root is null)
             throw new ConfigException(path, [new ConfigError("(root)", 1, 1, "the file is empty; it needs at least 'providers', 'routes' and 'keys'")]);
 
-        YamlNode? server = null, providers = null, routes = null, keys = null, logs = null, metrics = null, pricing = null;
+        YamlNode? server = null, providers = null, routes = null, keys = null, logs = null, metrics = null, pricing = null, tracing = null;
         foreach (var (key, value, _) in r.Entries(root, "", TopFields))
         {
             switch (key)
@@ -84,6 +84,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
                 case "logs": logs = value; break;
                 case "metrics": metrics = value; break;
                 case "pricing": pricing = value; break;
+                case "tracing": tracing = value; break;
             }
         }
 
@@ -94,12 +95,13 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
         var keyTable = ReadKeys(r, keys, routeMap);
         var logSettings = ReadLogs(r, logs);
         var metricsSettings = ReadMetrics(r, metrics);
+        var tracingSettings = ReadTracing(r, tracing);
 
         if (r.Errors.Count > 0) throw new ConfigException(path, r.Errors);
 
         AttachAdapters(providerMap.Values, previous);
         return GatewayConfig.Create(path, serverSettings, providerMap.ToFrozenDictionary(StringComparer.Ordinal),
-            routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, logSettings, hash, metricsSettings, priceTable);
+            routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, logSettings, hash, metricsSettings, priceTable, tracingSettings);
     }
 
     private static ServerSettings ReadServer(YamlReader r, YamlNode? node)

@@ -25,6 +25,9 @@ public sealed class GatewayConfig
     /// <summary>Where /metrics is served; read at start only.</summary>
     public MetricsSettings Metrics { get; init; } = new();
 
+    /// <summary>OpenTelemetry tracing; read at start only.</summary>
+    public TracingSettings Tracing { get; init; } = new();
+
     /// <summary>Prices by upstream model: the built-in table with the config's pricing: entries over it.</summary>
     public Pricing.PriceTable Pricing { get; init; } = Proxy.Pricing.PriceTable.BuiltIn;
 
@@ -34,8 +37,9 @@ public sealed class GatewayConfig
     public static GatewayConfig Create(
         string sourcePath, ServerSettings server, FrozenDictionary<string, ProviderSettings> providers,
         FrozenDictionary<string, Route> routes, KeyTable keys, LogSettings logs, string contentHash,
-        MetricsSettings? metrics = null, Pricing.PriceTable? pricing = null) => new()
+        MetricsSettings? metrics = null, Pricing.PriceTable? pricing = null, TracingSettings? tracing = null) => new()
         {
+            Tracing = tracing ?? new TracingSettings(),
             Metrics = metrics ?? new MetricsSettings(),
             Pricing = pricing ?? Proxy.Pricing.PriceTable.BuiltIn,
             Logs = logs,
@@ -78,4 +82,24 @@ public sealed class MetricsSettings
     public Uri? Listen { get; init; }
 
     public string Path { get; init; } = "/metrics";
+}
+
+public sealed class TracingSettings
+{
+    /// <summary>Off by default: spans cost a few microseconds per request and need a collector to go to.</summary>
+    public bool Enabled { get; init; }
+
+    /// <summary>The OTLP endpoint; null uses OTEL_EXPORTER_OTLP_ENDPOINT, else the exporter's default (localhost).</summary>
+    public Uri? Endpoint { get; init; }
+
+    /// <summary>"http/protobuf" (the default, port 4318) or "grpc" (port 4317).</summary>
+    public string Protocol { get; init; } = "http/protobuf";
+
+    public string ServiceName { get; init; } = "llm-gateway";
+
+    /// <summary>Share of new traces recorded; a client's sampled flag in traceparent is always honoured.</summary>
+    public double SampleRatio { get; init; } = 1.0;
+
+    /// <summary>Headers sent to the collector (an API key for a hosted one); values may be ${ENV} secrets.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 }

@@ -7,6 +7,7 @@ using Proxy.Errors;
 using Proxy.Ingress;
 using Proxy.Keys;
 using Proxy.Metrics;
+using Proxy.Tracing;
 using Proxy.Providers;
 using Proxy.Routing;
 
@@ -33,6 +34,7 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
         // One method, not two: a second async method would box a second state machine on every request.
         // Every return below still runs the finally, so every request leaves exactly one record.
         metrics.InFlight.Increment();
+        var activity = GatewayTracing.StartRequest(ctx, operation);
         try
         {
             var ct = ctx.RequestAborted;
@@ -97,6 +99,7 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
                 return;
             }
             outcome.Route = route;
+            GatewayTracing.Routed(activity, operation, route.Name);
             if (!key.MayUse(route))
             {
                 metrics.Reject(RejectReason.ModelNotAllowed);
@@ -107,13 +110,24 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
 
             outcome.Target = route.Targets[0];
             var call = new UpstreamCall(operation, body.Memory, facts, route.Targets[0], requestId);
-            await UpstreamRelay.ForwardAsync(ctx, call, outcome, logger, ct);
+            var attempt = GatewayTracing.StartAttempt(call, attempt: 1);
+            try
+            {
+                await UpstreamRelay.ForwardAsync(ctx, call, outcome, logger, ct);
+            }
+            finally
+            {
+                GatewayTracing.EndAttempt(attempt, outcome);
+                attempt?.Dispose();
+            }
         }
         finally
         {
             metrics.InFlight.Decrement();
             var record = Records.Build(ctx, operation, requestId, body, outcome);
             metrics.Observe(record, outcome);
+            GatewayTracing.EndRequest(activity, record, outcome);
+            activity?.Dispose();
             log.TryWrite(record);
         }
     }

@@ -31,6 +31,7 @@ public static class UpstreamRelay
 
         HttpResponseMessage response;
         using var request = adapter.BuildRequest(call);
+        Tracing.GatewayTracing.Propagate(request, ctx.Request.Headers);
         outcome.UpstreamSent = Stopwatch.GetTimestamp();
         try
         {
@@ -59,6 +60,7 @@ public static class UpstreamRelay
         using (response)
         {
             int status = (int)response.StatusCode;
+            outcome.UpstreamStatus = status;
             if (status is < 200 or >= 300)
             {
                 await RelayErrorAsync(ctx, call, response, outcome, logger, upstreamCts.Token);
