@@ -18,6 +18,10 @@ internal sealed partial class ConfigWatcher(ConfigHolder holder, ConfigLoader lo
 
     private readonly SemaphoreSlim _changed = new(0);
 
+    // The same mistake seen again (a poll, or an unrelated file changing in the directory) is not logged or counted
+    // again: a log file kept next to the config would otherwise turn each rejection into the next change event.
+    private string? _lastRejection;
+
     /// <summary>Reloads now; returns whether a new snapshot was swapped in.</summary>
     public bool Reload()
     {
@@ -29,10 +33,13 @@ internal sealed partial class ConfigWatcher(ConfigHolder holder, ConfigLoader lo
         }
         catch (ConfigException e)
         {
+            if (e.Message == _lastRejection) return false;
+            _lastRejection = e.Message;
             metrics.ConfigReloadFailures.Increment();
             LogRejected(logger, e.Message);
             return false;
         }
+        _lastRejection = null;
         if (ReferenceEquals(next, current)) return false;
         holder.Swap(next);
         metrics.ConfigReloads.Increment();

@@ -132,3 +132,34 @@ public sealed class MetricsPortTests
         Assert.Equal(200, (int)api.StatusCode);
     }
 }
+
+/// <summary>Config reloads are counted, and one bad version is counted (and logged) once however often it is seen.</summary>
+public sealed class ConfigReloadMetricsTests
+{
+    [Fact]
+    public async Task RejectedConfig_CountedOnce_EvenWhenOtherFilesInItsDirectoryKeepChanging()
+    {
+        await using var env = await TestEnv.StartAsync();
+        await env.Gateway.WriteConfigAsync(TestConfig.Standard(env.Upstream.BaseUrl, "  broken: { provider: nowhere }"));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        // A neighbour file (a log next to the config, say) changing must not re-reject the same version.
+        var neighbour = Path.Combine(Path.GetDirectoryName(env.Gateway.ConfigPath)!, "neighbour.log");
+        for (int i = 0; i < 5; i++)
+        {
+            await File.AppendAllTextAsync(neighbour, "line\n");
+            await Task.Delay(400);
+        }
+        await env.Gateway.WriteConfigAsync(TestConfig.Standard(env.Upstream.BaseUrl, "  fresh: { provider: mock }"));
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        Exposition m;
+        do
+        {
+            await Task.Delay(200);
+            m = await MetricsTests.ScrapeAsync(env.Gateway);
+        }
+        while (m.Value("llm_gateway_config_reloads_total", ("result", "applied")) < 1 && DateTime.UtcNow < deadline);
+
+        Assert.Equal(1, m.Value("llm_gateway_config_reloads_total", ("result", "rejected")));
+        Assert.Equal(1, m.Value("llm_gateway_config_reloads_total", ("result", "applied")));
+    }
+}
