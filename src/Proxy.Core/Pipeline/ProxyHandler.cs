@@ -101,7 +101,7 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, TimeProvi
             }
 
             outcome.Target = route.Targets[0];
-            var call = new UpstreamCall(operation, body.Memory, facts, route.Targets[0], requestId);
+            var call = new UpstreamCall(operation, body.Memory, facts, route.Targets[0], requestId) { ClientHeaders = ctx.Request.Headers };
             await UpstreamRelay.ForwardAsync(ctx, call, outcome, logger, ct);
         }
         finally
