@@ -17,6 +17,8 @@ using Proxy.Host.Logging;
 using Proxy.Pipeline;
 using Proxy.Providers;
 using Proxy.Providers.Mock;
+using Proxy.Providers.Anthropic;
+using Proxy.Providers.AzureOpenAI;
 using Proxy.Providers.OpenAI;
 
 namespace Proxy.Host;
@@ -27,7 +29,7 @@ public static class GatewayApp
     private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>Every provider type the gateway knows; a new provider is one folder and one line here.</summary>
-    public static IReadOnlyList<IProviderKind> ProviderKinds { get; } = [new OpenAiKind(), new MockKind()];
+    public static IReadOnlyList<IProviderKind> ProviderKinds { get; } = [new OpenAiKind(), new MockKind(), new AnthropicKind(), new AzureOpenAiKind()];
 
     /// <summary>Loads and validates the config (throwing <see cref="ConfigException"/> with every mistake), then builds the app.</summary>
     /// <param name="ownsProcess">

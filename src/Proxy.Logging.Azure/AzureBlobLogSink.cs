@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Proxy.Credentials;
 
 namespace Proxy.Logging.Azure;
 
@@ -24,7 +25,7 @@ public sealed class AzureBlobLogSink : ILogSink, IDisposable
     private readonly Uri _containerUri;
     private readonly byte[]? _key;
     private readonly string? _sas;
-    private readonly ManagedIdentityTokenProvider? _tokens;
+    private readonly ManagedIdentityTokenSource? _tokens;
 
     public AzureBlobLogSink(AzureBlobSinkOptions options)
         : this(options, CreateHttpClient(), ownsClient: true, TimeProvider.System)
@@ -56,7 +57,14 @@ public sealed class AzureBlobLogSink : ILogSink, IDisposable
         }
         else
         {
-            _tokens = new ManagedIdentityTokenProvider(httpClient, options, time);
+            _tokens = new ManagedIdentityTokenSource(httpClient, new ManagedIdentityOptions
+            {
+                Resource = options.ManagedIdentityResource,
+                ClientId = options.ManagedIdentityClientId,
+                Endpoint = options.ManagedIdentityEndpoint,
+                IdentityHeader = options.ManagedIdentityHeader,
+                Timeout = options.RequestTimeout,
+            }, time);
         }
     }
 
@@ -64,7 +72,7 @@ public sealed class AzureBlobLogSink : ILogSink, IDisposable
 
     public AzureBlobSinkOptions Options => _options;
 
-    internal ManagedIdentityTokenProvider? Tokens => _tokens;
+    internal ManagedIdentityTokenSource? Tokens => _tokens;
 
     public async Task UploadAsync(string objectName, ReadOnlyMemory<byte> gzippedJsonLines, CancellationToken ct)
     {

@@ -288,10 +288,10 @@ public class ManagedIdentityTests
     [InlineData("{\"token_type\":\"Bearer\",\"access_token\":\"t\",\"expires_in\":\"600\"}", 1700000600L)]
     public void Token_response_parsing(string json, long expectedEpoch)
     {
-        var token = ManagedIdentityTokenProvider.Parse(Encoding.UTF8.GetBytes(json), DateTimeOffset.FromUnixTimeSeconds(1700000000));
+        var token = Proxy.Credentials.EntraTokenResponse.Parse(Encoding.UTF8.GetBytes(json), DateTimeOffset.FromUnixTimeSeconds(1700000000));
         Assert.Equal("t", token.Token);
         Assert.Equal(expectedEpoch, token.ExpiresOn.ToUnixTimeSeconds());
         Assert.DoesNotContain("t,", token.ToString(), StringComparison.Ordinal);
-        Assert.Throws<FormatException>(() => ManagedIdentityTokenProvider.Parse("{\"expires_on\":\"1\"}"u8, DateTimeOffset.UtcNow));
+        Assert.Throws<FormatException>(() => Proxy.Credentials.EntraTokenResponse.Parse("{\"expires_on\":\"1\"}"u8, DateTimeOffset.UtcNow));
     }
 }

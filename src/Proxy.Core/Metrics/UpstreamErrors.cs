@@ -31,7 +31,10 @@ public static class UpstreamErrors
     /// <summary>The provider sent an error event inside a stream.</summary>
     public const string StreamError = "stream_error";
 
-    internal static readonly string[] All = [Unreachable, Timeout, RateLimited, ServerError, Auth, ClientError, Redirect, Incomplete, StreamError];
+    /// <summary>A 2xx answer the adapter could not translate (not the shape the provider documents).</summary>
+    public const string InvalidAnswer = "invalid_answer";
+
+    internal static readonly string[] All = [Unreachable, Timeout, RateLimited, ServerError, Auth, ClientError, Redirect, Incomplete, StreamError, InvalidAnswer];
 
     public static string ForStatus(int status) => status switch
     {

@@ -109,7 +109,7 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
             }
 
             outcome.Target = route.Targets[0];
-            var call = new UpstreamCall(operation, body.Memory, facts, route.Targets[0], requestId);
+            var call = new UpstreamCall(operation, body.Memory, facts, route.Targets[0], requestId) { ClientHeaders = ctx.Request.Headers };
             var attempt = GatewayTracing.StartAttempt(call, attempt: 1);
             try
             {

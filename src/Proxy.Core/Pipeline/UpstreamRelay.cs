@@ -30,7 +30,19 @@ public static class UpstreamRelay
         upstreamCts.CancelAfter(provider.FirstByteTimeout);
 
         HttpResponseMessage response;
-        using var request = adapter.BuildRequest(call);
+        HttpRequestMessage built;
+        try
+        {
+            built = adapter.BuildRequest(call);
+        }
+        catch (UnsupportedRequestException e)
+        {
+            // The provider's API cannot express what the client asked for: the client's mistake to fix, never a silent drop.
+            outcome.ErrorClass = OpenAiError.InvalidRequest;
+            await ErrorResponses.WriteAsync(ctx, 400, e.Message, OpenAiError.InvalidRequest, e.Param, "unsupported_by_provider");
+            return;
+        }
+        using var request = built;
         Tracing.GatewayTracing.Propagate(request, ctx.Request.Headers);
         outcome.UpstreamSent = Stopwatch.GetTimestamp();
         try
@@ -125,7 +137,20 @@ public static class UpstreamRelay
             return;
         }
         using var translated = new PooledBuffer(answer.Length);
-        adapter.TranscodeResponse(answer.Span, call, translated, ref outcome.Usage);
+        try
+        {
+            adapter.TranscodeResponse(answer.Span, call, translated, ref outcome.Usage);
+        }
+        catch (InvalidUpstreamAnswerException e)
+        {
+            outcome.ErrorClass = OpenAiError.Upstream;
+            outcome.UpstreamError = UpstreamErrors.InvalidAnswer;
+            outcome.CaptureResponse(answer.Span);
+            Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, e.Message);
+            await ErrorResponses.WriteAsync(ctx, 502, $"Upstream '{call.Target.Provider.Name}' sent an answer the gateway could not read: {e.Message}",
+                OpenAiError.Upstream, code: "upstream_invalid_answer");
+            return;
+        }
         outcome.CaptureResponse(translated.Span);
         res.ContentLength = translated.Length;
         await res.BodyWriter.WriteAsync(translated.Memory, clientAborted);

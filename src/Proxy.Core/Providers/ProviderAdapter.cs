@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.AspNetCore.Http;
 using Proxy.Config;
 using Proxy.Ingress;
 using Proxy.Routing;
@@ -20,6 +21,13 @@ public readonly struct UpstreamCall(Operation operation, ReadOnlyMemory<byte> bo
     public RequestFacts Facts { get; } = facts;
     public Target Target { get; } = target;
     public string RequestId { get; } = requestId;
+
+    /// <summary>
+    /// The client's request headers, for the few adapters that pass one on (Anthropic's <c>anthropic-beta</c>).
+    /// Null outside a real request (tests, benchmarks). Adapters must pick named headers, never copy them all:
+    /// the client's Authorization carries the gateway key.
+    /// </summary>
+    public IHeaderDictionary? ClientHeaders { get; init; }
 }
 
 /// <summary>

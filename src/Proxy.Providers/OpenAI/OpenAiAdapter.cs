@@ -30,16 +30,25 @@ public class OpenAiAdapter : ProviderAdapter
     {
         var target = call.Target;
         var edits = BodyEdits.Plan(call.Facts, target.SameNameUpstream ? null : target.UpstreamModelJson, requestStreamUsage: true);
-        var request = new HttpRequestMessage(HttpMethod.Post, call.Operation == Operation.Embeddings ? _embeddingsUrl : _chatUrl)
+        var request = new HttpRequestMessage(HttpMethod.Post, OperationUrl(call))
         {
             Content = new SplicedContent(call.Body, edits),
         };
         UpstreamTransport.SetVersion(request, Settings.BaseUrl!);
         var headers = request.Headers;
-        if (_authorization is not null) headers.TryAddWithoutValidation("Authorization", _authorization);
+        AddAuthentication(headers);
         foreach (var (name, value) in Settings.Headers) headers.TryAddWithoutValidation(name, value);
         if (call.Facts.Stream) headers.TryAddWithoutValidation("Accept", "text/event-stream");
         return request;
+    }
+
+    /// <summary>Where the call goes; OpenAI-shaped hosts with other URL layouts (Azure deployments) override it.</summary>
+    protected virtual Uri OperationUrl(in UpstreamCall call) => call.Operation == Operation.Embeddings ? _embeddingsUrl : _chatUrl;
+
+    /// <summary>The credential header; <c>Authorization: Bearer api_key</c> unless a host wants another.</summary>
+    protected virtual void AddAuthentication(System.Net.Http.Headers.HttpRequestHeaders headers)
+    {
+        if (_authorization is not null) headers.TryAddWithoutValidation("Authorization", _authorization);
     }
 
     public override StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) => OpenAiSseTranscoder.For(call.Facts.IncludeUsage);

@@ -14,6 +14,9 @@ public sealed class RecordedRequest
 
     public required string Method { get; init; }
     public required string Path { get; init; }
+
+    /// <summary>The query string, "?" included ("" when none).</summary>
+    public string Query { get; init; } = "";
     public required Dictionary<string, string> Headers { get; init; }
     public required byte[] Body { get; init; }
 
@@ -71,6 +74,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         {
             Method = ctx.Request.Method,
             Path = ctx.Request.Path.Value ?? "",
+            Query = ctx.Request.QueryString.Value ?? "",
             Headers = ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             Body = body.ToArray(),
         };
