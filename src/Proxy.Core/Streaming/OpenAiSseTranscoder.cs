@@ -8,7 +8,7 @@ namespace Proxy.Streaming;
 /// The gateway always asks the upstream for usage (exact accounting); when the client did not ask for it,
 /// the extra usage-only chunk is dropped here so the client sees exactly what it would have seen direct.
 /// </summary>
-public sealed class OpenAiSseTranscoder : StreamTranscoder
+public sealed class OpenAiSseTranscoder : SseEventTranscoder
 {
     private static readonly OpenAiSseTranscoder WithUsage = new(clientWantsUsage: true);
     private static readonly OpenAiSseTranscoder WithoutUsage = new(clientWantsUsage: false);
@@ -26,35 +26,13 @@ public sealed class OpenAiSseTranscoder : StreamTranscoder
     private static ReadOnlySpan<byte> ErrorKey => "\"error\""u8;
     private static ReadOnlySpan<byte> EventEnd => "\n\n"u8;
 
-    public override void Transcode(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output, ref StreamState state)
+    protected override void OnEvent(ReadOnlySpan<byte> evt, IBufferWriter<byte> output, ref StreamState state)
     {
-        // An event split across pooled segments is copied once so every check below is a vectorized span search.
-        scoped Span<byte> stack = stackalloc byte[2048];
-        while (SseFramer.TryReadEvent(ref input, out var evt))
-        {
-            byte[]? rented = null;
-            scoped ReadOnlySpan<byte> span = evt.FirstSpan;
-            if (!evt.IsSingleSegment)
-            {
-                int length = (int)evt.Length;
-                var copy = length <= stack.Length ? stack[..length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-                evt.CopyTo(copy);
-                span = copy;
-            }
-            try
-            {
-                if (OnEvent(span, ref state)) Write(output, span, ref state);
-            }
-            finally
-            {
-                if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-            }
-            if (state.Completed || state.Failed) return;
-        }
+        if (PassesOn(evt, ref state)) Write(output, evt, ref state);
     }
 
     /// <summary>Returns whether the event goes on to the client.</summary>
-    private bool OnEvent(ReadOnlySpan<byte> evt, ref StreamState state)
+    private bool PassesOn(ReadOnlySpan<byte> evt, ref StreamState state)
     {
         if (!SseFramer.TryGetData(evt, out var data)) return true; // comments keep idle connections alive: pass them on
         if (data.SequenceEqual(Done))

@@ -15,7 +15,7 @@ namespace Proxy.Providers.Anthropic;
 /// have no OpenAI counterpart and are skipped, as are event types Anthropic may add later.
 /// One instance per stream.
 /// </summary>
-public sealed class AnthropicStreamTranscoder(string provider, bool clientWantsUsage, long created) : StreamTranscoder
+public sealed class AnthropicStreamTranscoder(string provider, bool clientWantsUsage, long created) : SseEventTranscoder
 {
     private static readonly byte[] EmptyString = "\"\""u8.ToArray();
 
@@ -41,34 +41,7 @@ public sealed class AnthropicStreamTranscoder(string provider, bool clientWantsU
         public bool HasArguments;
     }
 
-    public override void Transcode(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output, ref StreamState state)
-    {
-        // An event split across pooled segments is copied once so it can be parsed as one span.
-        scoped Span<byte> stack = stackalloc byte[2048];
-        while (SseFramer.TryReadEvent(ref input, out var evt))
-        {
-            byte[]? rented = null;
-            scoped ReadOnlySpan<byte> span = evt.FirstSpan;
-            if (!evt.IsSingleSegment)
-            {
-                int length = (int)evt.Length;
-                var copy = length <= stack.Length ? stack[..length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-                evt.CopyTo(copy);
-                span = copy;
-            }
-            try
-            {
-                OnEvent(span, output, ref state);
-            }
-            finally
-            {
-                if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-            }
-            if (state.Completed || state.Failed) return;
-        }
-    }
-
-    private void OnEvent(ReadOnlySpan<byte> evt, IBufferWriter<byte> output, ref StreamState state)
+    protected override void OnEvent(ReadOnlySpan<byte> evt, IBufferWriter<byte> output, ref StreamState state)
     {
         if (!SseFramer.TryGetData(evt, out var data)) return;
         AnthropicStreamEvent e;
