@@ -143,7 +143,7 @@ public static class UpstreamRelay
         }
 
         outcome.UpstreamDone = Stopwatch.GetTimestamp();
-        var failure = adapter.ClassifyError(status, body.Span);
+        var failure = adapter.ClassifyError(status, response.Headers, body.Span);
         outcome.ErrorClass = failure.Type;
         outcome.CaptureResponse(body.Span);
         Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, $"HTTP {status}: {failure.Message}");
