@@ -65,7 +65,7 @@ public static class CredentialChain
         if (settings.AccessKeyId is not null)
             return new StaticCredentialSource(new AwsCredentials(settings.AccessKeyId, settings.SecretAccessKey!, settings.SessionToken), description);
         if (settings.RoleArn is not null)
-            return WebIdentity(settings.WebIdentityTokenFile!, settings.RoleArn, settings.RoleSessionName, settings, proxy, description);
+            return WebIdentity(settings.WebIdentityTokenFile!, settings.RoleArn, settings.RoleSessionName ?? Env(env, "AWS_ROLE_SESSION_NAME"), settings, proxy, description);
         if (Env(env, "AWS_ACCESS_KEY_ID") is { } id)
             return new StaticCredentialSource(new AwsCredentials(id, Env(env, "AWS_SECRET_ACCESS_KEY")!, Env(env, "AWS_SESSION_TOKEN")), description);
         if (Env(env, "AWS_WEB_IDENTITY_TOKEN_FILE") is { } file)
