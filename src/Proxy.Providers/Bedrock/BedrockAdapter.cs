@@ -48,7 +48,7 @@ public sealed class BedrockAdapter : ProviderAdapter
         var body = new PooledBuffer(call.Body.Length + 256);
         try
         {
-            ConverseRequestWriter.Write(call.Body.Span, body);
+            ConverseRequestWriter.Write(call.Body, body);
         }
         catch (RequestRejectedException e)
         {

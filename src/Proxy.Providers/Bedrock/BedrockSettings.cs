@@ -76,6 +76,9 @@ public sealed partial record BedrockSettings
 
     private static string? Blank(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
+    /// <summary>STS's rule for role session names (the SDK refuses others before calling).</summary>
+    internal static bool IsSessionName(string name) => SessionNamePattern().IsMatch(name);
+
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]
     private static partial Regex RegionPattern();
 

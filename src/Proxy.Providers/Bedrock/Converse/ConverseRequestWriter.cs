@@ -13,12 +13,12 @@ namespace Proxy.Providers.Bedrock.Converse;
 /// </summary>
 public static class ConverseRequestWriter
 {
-    public static void Write(ReadOnlySpan<byte> openAiBody, IBufferWriter<byte> output)
+    public static void Write(ReadOnlyMemory<byte> openAiBody, IBufferWriter<byte> output)
     {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(openAiBody.ToArray());
+            doc = JsonDocument.Parse(openAiBody);
         }
         catch (JsonException e)
         {

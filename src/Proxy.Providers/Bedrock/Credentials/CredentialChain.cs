@@ -17,7 +17,15 @@ public static class CredentialChain
     {
         missing = null;
         if (settings.AccessKeyId is not null) return settings.SessionToken is null ? "static keys from the config" : "session keys from the config";
-        if (settings.RoleArn is not null) return $"web identity from the config (role {settings.RoleArn})";
+        if (settings.RoleArn is not null)
+        {
+            if (settings.RoleSessionName is null && Env(env, "AWS_ROLE_SESSION_NAME") is { } name && !BedrockSettings.IsSessionName(name))
+            {
+                missing = "AWS_ROLE_SESSION_NAME must be 2 to 64 characters from letters, digits and _+=,.@-";
+                return null;
+            }
+            return $"web identity from the config (role {settings.RoleArn})";
+        }
         if (Env(env, "AWS_ACCESS_KEY_ID") is not null)
         {
             if (Env(env, "AWS_SECRET_ACCESS_KEY") is null)
@@ -37,6 +45,11 @@ public static class CredentialChain
             if (!Path.IsPathRooted(file))
             {
                 missing = "AWS_WEB_IDENTITY_TOKEN_FILE must be an absolute path";
+                return null;
+            }
+            if (settings.RoleSessionName is null && Env(env, "AWS_ROLE_SESSION_NAME") is { } name && !BedrockSettings.IsSessionName(name))
+            {
+                missing = "AWS_ROLE_SESSION_NAME must be 2 to 64 characters from letters, digits and _+=,.@-";
                 return null;
             }
             return $"web identity from the environment (role {role})";
