@@ -123,9 +123,10 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
         }
         finally
         {
-            metrics.InFlight.Decrement();
             var record = Records.Build(ctx, operation, requestId, body, outcome);
             metrics.Observe(record, outcome);
+            // After the observation: a scrape that sees no request in flight sees every finished one counted.
+            metrics.InFlight.Decrement();
             GatewayTracing.EndRequest(activity, record, outcome);
             activity?.Dispose();
             log.TryWrite(record);

@@ -173,7 +173,7 @@ public static class UpstreamRelay
         }
 
         outcome.UpstreamDone = Stopwatch.GetTimestamp();
-        var failure = adapter.ClassifyError(status, body.Span);
+        var failure = adapter.ClassifyError(status, response.Headers, body.Span);
         outcome.ErrorClass = failure.Type;
         outcome.UpstreamError = UpstreamErrors.ForStatus(status);
         outcome.CaptureResponse(body.Span);

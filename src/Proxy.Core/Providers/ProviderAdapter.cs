@@ -63,6 +63,13 @@ public abstract class ProviderAdapter(ProviderSettings settings, HttpMessageInvo
     /// <summary>Maps a non-2xx upstream answer to what the client gets.</summary>
     public abstract UpstreamFailure ClassifyError(int status, ReadOnlySpan<byte> body);
 
+    /// <summary>
+    /// The same, for providers that name the error in a header rather than the body (AWS: x-amzn-ErrorType).
+    /// The relay calls this one; by default it ignores the headers.
+    /// </summary>
+    public virtual UpstreamFailure ClassifyError(int status, System.Net.Http.Headers.HttpResponseHeaders headers, ReadOnlySpan<byte> body) =>
+        ClassifyError(status, body);
+
     public void Dispose()
     {
         Dispose(true);

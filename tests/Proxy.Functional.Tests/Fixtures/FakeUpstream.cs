@@ -48,6 +48,9 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public IReadOnlyCollection<RecordedRequest> Requests => _requests;
 
+    /// <summary>The record of the request a handler is answering (its body has been read into it already).</summary>
+    public static RecordedRequest Recorded(HttpContext ctx) => (RecordedRequest)ctx.Items[typeof(RecordedRequest)]!;
+
     /// <summary>The first request this upstream received (bounded wait).</summary>
     public Task<RecordedRequest> FirstRequest(TimeSpan? timeout = null) => _first.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(5));
 
@@ -79,6 +82,7 @@ public sealed class FakeUpstream : IAsyncDisposable
             Body = body.ToArray(),
         };
         using var registration = ctx.RequestAborted.Register(recorded.MarkAborted);
+        ctx.Items[typeof(RecordedRequest)] = recorded;
         _requests.Enqueue(recorded);
         _first.TrySetResult(recorded);
         try

@@ -1,0 +1,128 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Proxy.Config;
+using Proxy.Pipeline;
+using Proxy.Providers.Bedrock.Converse;
+
+namespace Proxy.Providers.Bedrock;
+
+/// <summary>
+/// AWS Bedrock through the Converse API: POST {endpoint}/model/{modelId}/converse (plain) and /converse-stream
+/// (the binary event stream). The route's model is the model id, inference profile id or ARN, escaped as one path
+/// segment. Requests are translated from the OpenAI shape, answers and stream events back to it; signing happens
+/// in the transport (<see cref="SigV4.SigV4Handler"/>), or a Bedrock API key goes as a bearer token.
+/// </summary>
+public sealed class BedrockAdapter : ProviderAdapter
+{
+    private readonly string _endpoint;
+    private readonly Uri _baseUrl;
+    private readonly string? _bearer;
+    private readonly TimeProvider _time;
+    private readonly IDisposable? _owned;
+    private readonly ConcurrentDictionary<string, ModelUrls> _urls = new(StringComparer.Ordinal);
+
+    private sealed record ModelUrls(Uri Converse, Uri Stream);
+
+    /// <param name="endpoint">https://bedrock-runtime.REGION.amazonaws.com, or base_url.</param>
+    /// <param name="owned">Disposed with the adapter (the credential source).</param>
+    public BedrockAdapter(ProviderSettings settings, HttpMessageInvoker invoker, Uri endpoint, TimeProvider time, IDisposable? owned = null)
+        : base(settings, invoker)
+    {
+        _baseUrl = endpoint;
+        _endpoint = endpoint.ToString().TrimEnd('/');
+        _bearer = string.IsNullOrEmpty(settings.ApiKey) ? null : "Bearer " + settings.ApiKey;
+        _time = time;
+        _owned = owned;
+    }
+
+    public override bool PassesThrough => false;
+
+    public override HttpRequestMessage BuildRequest(in UpstreamCall call)
+    {
+        var urls = Urls(call.Target.UpstreamModel);
+        var uri = call.Facts.Stream ? urls.Stream : urls.Converse;
+        if (call.Operation != Operation.ChatCompletions)
+            return new RejectedRequest(uri, $"Provider '{Settings.Name}' (bedrock) serves chat completions only; Converse has no embeddings.");
+        var body = new PooledBuffer(call.Body.Length + 256);
+        try
+        {
+            ConverseRequestWriter.Write(call.Body, body);
+        }
+        catch (RequestRejectedException e)
+        {
+            body.Dispose();
+            return new RejectedRequest(uri, e.Param is null ? e.Message : $"{e.Message} (param: {e.Param})");
+        }
+        var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ConverseContent(body) };
+        UpstreamTransport.SetVersion(request, _baseUrl);
+        var headers = request.Headers;
+        headers.TryAddWithoutValidation("Accept", call.Facts.Stream ? "application/vnd.amazon.eventstream" : "application/json");
+        if (_bearer is not null) headers.TryAddWithoutValidation("Authorization", _bearer);
+        foreach (var (name, value) in Settings.Headers) headers.TryAddWithoutValidation(name, value);
+        return request;
+    }
+
+    public override StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) =>
+        new ConverseStreamTranscoder(CompletionId(call), _time.GetUtcNow().ToUnixTimeSeconds(), call.Target.UpstreamModel, call.Facts.IncludeUsage, Settings.Name);
+
+    public override void TranscodeResponse(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, IBufferWriter<byte> output, ref Usage usage) =>
+        ConverseResponseWriter.Write(upstreamBody, CompletionId(call), _time.GetUtcNow().ToUnixTimeSeconds(), call.Target.UpstreamModel, output, ref usage);
+
+    public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage) => ConverseUsage.ReadAnswer(upstreamBody, ref usage);
+
+    public override UpstreamFailure ClassifyError(int status, ReadOnlySpan<byte> body)
+    {
+        var (type, message) = ErrorBody(body);
+        return BedrockErrors.Classify(Settings.Name, status, type, message);
+    }
+
+    /// <summary>AWS names the error in x-amzn-ErrorType; the body usually holds only the message.</summary>
+    public override UpstreamFailure ClassifyError(int status, HttpResponseHeaders headers, ReadOnlySpan<byte> body)
+    {
+        var (type, message) = ErrorBody(body);
+        if (headers.TryGetValues("x-amzn-ErrorType", out var values)) type = values.FirstOrDefault() ?? type;
+        return BedrockErrors.Classify(Settings.Name, status, type, message);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _owned?.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private ModelUrls Urls(string model) => _urls.TryGetValue(model, out var urls) ? urls : _urls.GetOrAdd(model, m =>
+    {
+        // One path segment, RFC 3986-escaped (':' and '/' included), as the AWS SDKs send model ids, profiles and ARNs.
+        var prefix = _endpoint + "/model/" + Uri.EscapeDataString(m);
+        return new ModelUrls(new Uri(prefix + "/converse"), new Uri(prefix + "/converse-stream"));
+    });
+
+    private static string CompletionId(in UpstreamCall call) => "chatcmpl-" + call.RequestId;
+
+    /// <summary>The message (and an error type, when the body names one) of a Bedrock or AWS front-end error body.</summary>
+    private static (string? Type, string? Message) ErrorBody(ReadOnlySpan<byte> body)
+    {
+        string? type = null, message = null;
+        var reader = new Utf8JsonReader(body);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return (null, null);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool isMessage = reader.ValueTextEquals("message"u8) || reader.ValueTextEquals("Message"u8);
+                bool isType = reader.ValueTextEquals("__type"u8) || reader.ValueTextEquals("code"u8);
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String && isMessage) message = reader.GetString();
+                else if (reader.TokenType == JsonTokenType.String && isType) type = reader.GetString();
+                else reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON (a proxy's HTML page): the status alone decides.
+        }
+        return (type, message);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net;
+using Proxy.Pipeline;
+using Proxy.Providers.Bedrock.SigV4;
+
+namespace Proxy.Providers.Bedrock;
+
+/// <summary>The translated Converse body in pooled memory; the signer hashes it in place, and disposal returns it.</summary>
+internal sealed class ConverseContent : HttpContent, ISignablePayload
+{
+    private readonly PooledBuffer _body;
+
+    public ConverseContent(PooledBuffer body)
+    {
+        _body = body;
+        Headers.TryAddWithoutValidation("Content-Type", "application/json");
+    }
+
+    public ReadOnlyMemory<byte> Payload => _body.Memory;
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+        stream.WriteAsync(_body.Memory, cancellationToken).AsTask();
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = _body.Length;
+        return true;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _body.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>A request the adapter could not translate: it never leaves the gateway (see <see cref="BedrockHandler"/>).</summary>
+internal sealed class RejectedRequest(Uri uri, string message) : HttpRequestMessage(HttpMethod.Post, uri)
+{
+    public string Message { get; } = message;
+}
