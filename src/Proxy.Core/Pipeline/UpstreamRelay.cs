@@ -29,7 +29,19 @@ public static class UpstreamRelay
         upstreamCts.CancelAfter(provider.FirstByteTimeout);
 
         HttpResponseMessage response;
-        using var request = adapter.BuildRequest(call);
+        HttpRequestMessage built;
+        try
+        {
+            built = adapter.BuildRequest(call);
+        }
+        catch (CallRejectedException e)
+        {
+            // A request the provider's API cannot express: the client's to fix, and nothing was sent.
+            outcome.ErrorClass = e.Failure.Type;
+            await ErrorResponses.WriteAsync(ctx, e.Failure.Status, e.Failure.Message, e.Failure.Type, code: e.Failure.Code);
+            return;
+        }
+        using var request = built;
         outcome.UpstreamSent = Stopwatch.GetTimestamp();
         try
         {
@@ -120,7 +132,18 @@ public static class UpstreamRelay
             return;
         }
         using var translated = new PooledBuffer(answer.Length);
-        adapter.TranscodeResponse(answer.Span, call, translated, ref outcome.Usage);
+        try
+        {
+            adapter.TranscodeResponse(answer.Span, call, translated, ref outcome.Usage);
+        }
+        catch (CallRejectedException e)
+        {
+            // A 2xx that is a refusal (a blocked prompt): the client gets the error the adapter made of it.
+            outcome.ErrorClass = e.Failure.Type;
+            outcome.CaptureResponse(answer.Span);
+            await ErrorResponses.WriteAsync(ctx, e.Failure.Status, e.Failure.Message, e.Failure.Type, code: e.Failure.Code);
+            return;
+        }
         outcome.CaptureResponse(translated.Span);
         res.ContentLength = translated.Length;
         await res.BodyWriter.WriteAsync(translated.Memory, clientAborted);
