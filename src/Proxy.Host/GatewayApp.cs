@@ -11,8 +11,10 @@ using Proxy.Host.Endpoints;
 using Proxy.Host.Logging;
 using Proxy.Pipeline;
 using Proxy.Providers;
+using Proxy.Providers.Gemini;
 using Proxy.Providers.Mock;
 using Proxy.Providers.OpenAI;
+using Proxy.Providers.Vertex;
 
 namespace Proxy.Host;
 
@@ -22,7 +24,7 @@ public static class GatewayApp
     private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>Every provider type the gateway knows; a new provider is one folder and one line here.</summary>
-    public static IReadOnlyList<IProviderKind> ProviderKinds { get; } = [new OpenAiKind(), new MockKind()];
+    public static IReadOnlyList<IProviderKind> ProviderKinds { get; } = [new OpenAiKind(), new MockKind(), new GeminiKind(), new VertexKind()];
 
     /// <summary>Loads and validates the config (throwing <see cref="ConfigException"/> with every mistake), then builds the app.</summary>
     public static WebApplication Build(string[] args, string configPath)
