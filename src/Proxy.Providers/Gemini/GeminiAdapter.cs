@@ -21,11 +21,12 @@ public sealed class GeminiAdapter(ProviderSettings settings, HttpMessageInvoker 
 
     public override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {
-        if (call.Operation != Operation.ChatCompletions)
-            throw GeminiRequest.Reject($"{call.Operation} is not supported by provider type '{Settings.Type}'; only chat completions are.", GeminiRequest.Unsupported);
-
-        var body = GeminiRequest.Translate(call.Body, Settings.Type);
-        var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Generate(call.Target.UpstreamModel, call.Facts.Stream))
+        var model = call.Target.UpstreamModel;
+        bool embeddings = call.Operation == Operation.Embeddings;
+        var body = embeddings
+            ? GeminiEmbeddings.Translate(call.Body, endpoint.EmbeddingApi, model, Settings.Type)
+            : GeminiRequest.Translate(call.Body, Settings.Type);
+        var request = new HttpRequestMessage(HttpMethod.Post, embeddings ? endpoint.Embed(model) : endpoint.Generate(model, call.Facts.Stream))
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
         };
@@ -39,8 +40,13 @@ public sealed class GeminiAdapter(ProviderSettings settings, HttpMessageInvoker 
     public override StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) =>
         new GeminiStreamTranscoder(AnswerContext.For(call, _time), call.Facts.IncludeUsage);
 
-    public override void TranscodeResponse(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, IBufferWriter<byte> output, ref Usage usage) =>
-        GeminiAnswer.Write(upstreamBody, AnswerContext.For(call, _time), output, ref usage);
+    public override void TranscodeResponse(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, IBufferWriter<byte> output, ref Usage usage)
+    {
+        if (call.Operation == Operation.Embeddings)
+            GeminiEmbeddings.WriteAnswer(upstreamBody, call.Body, endpoint.EmbeddingApi, AnswerContext.For(call, _time), output, ref usage);
+        else
+            GeminiAnswer.Write(upstreamBody, AnswerContext.For(call, _time), output, ref usage);
+    }
 
     public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage)
     {

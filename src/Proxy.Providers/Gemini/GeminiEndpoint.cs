@@ -6,6 +6,11 @@ public interface IGeminiEndpoint
     /// <summary><c>...:generateContent</c>, or <c>...:streamGenerateContent?alt=sse</c> (without alt=sse the stream is a JSON array, not events).</summary>
     Uri Generate(string model, bool stream);
 
+    /// <summary>Where the model embeds text, and in which of Google's two shapes.</summary>
+    Uri Embed(string model);
+
+    GeminiEmbeddingApi EmbeddingApi { get; }
+
     /// <summary>Adds what the request needs to be accepted (an API key header); token-based auth is a handler's job instead.</summary>
     void Authorize(HttpRequestMessage request);
 }
@@ -20,6 +25,10 @@ public sealed class GeminiApiEndpoint(Uri baseUrl, string apiKey) : IGeminiEndpo
 
     public Uri Generate(string model, bool stream) =>
         new($"{_base}/{ModelPath(model)}:{(stream ? "streamGenerateContent?alt=sse" : "generateContent")}");
+
+    public Uri Embed(string model) => new($"{_base}/{ModelPath(model)}:batchEmbedContents");
+
+    public GeminiEmbeddingApi EmbeddingApi => GeminiEmbeddingApi.BatchEmbedContents;
 
     public void Authorize(HttpRequestMessage request) => request.Headers.TryAddWithoutValidation("x-goog-api-key", apiKey);
 

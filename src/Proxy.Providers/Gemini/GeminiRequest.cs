@@ -30,7 +30,7 @@ public static class GeminiRequest
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static JsonDocument Parse(ReadOnlyMemory<byte> body)
+    internal static JsonDocument Parse(ReadOnlyMemory<byte> body)
     {
         try
         {

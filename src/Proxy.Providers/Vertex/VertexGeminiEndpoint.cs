@@ -8,6 +8,11 @@ public sealed class VertexGeminiEndpoint(VertexLocation location) : IGeminiEndpo
     public Uri Generate(string model, bool stream) =>
         location.ModelUrl("google", model, stream ? "streamGenerateContent?alt=sse" : "generateContent");
 
+    /// <summary>Vertex AI embeds with predict on its text-embedding (and gemini-embedding) publisher models.</summary>
+    public Uri Embed(string model) => location.ModelUrl("google", model, "predict");
+
+    public GeminiEmbeddingApi EmbeddingApi => GeminiEmbeddingApi.Predict;
+
     public void Authorize(HttpRequestMessage request)
     {
     }

@@ -70,16 +70,5 @@ public class GeminiRequestTests
         Assert.Contains(message, e.Failure.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Request_Embeddings_AreRejectedNamingTheProviderType()
-    {
-        using var adapter = new GeminiAdapter(GeminiFixtures.Settings(), new HttpMessageInvoker(new HttpClientHandler()), new GeminiApiEndpoint(new Uri("https://g.example/v1beta"), "k"));
-
-        var e = Assert.Throws<CallRejectedException>(() => adapter.BuildRequest(GeminiFixtures.Call("""{"model":"m","input":"hi"}""", Operation.Embeddings)));
-
-        Assert.Equal(400, e.Failure.Status);
-        Assert.Contains("Embeddings is not supported by provider type 'gemini'", e.Failure.Message, StringComparison.Ordinal);
-    }
-
     private static string Translate(string json) => Encoding.UTF8.GetString(GeminiRequest.Translate(Encoding.UTF8.GetBytes(json), "gemini"));
 }

@@ -140,10 +140,10 @@ public sealed class GeminiGatewayTests
         await using var env = await Start();
 
         using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"flash","n":3,"messages":[{"role":"user","content":"hello"}]}""");
-        using var embeddings = await env.Gateway.PostAsync("/v1/embeddings", """{"model":"flash","input":"hello"}""");
+        using var embeddings = await env.Gateway.PostAsync("/v1/embeddings", """{"model":"flash","input":[[1,2,3]]}""");
 
         await Assertions.AssertOpenAiError(response, 400, "invalid_request_error", "unsupported_parameter", messageContains: "n > 1 is not supported by provider type 'gemini'");
-        await Assertions.AssertOpenAiError(embeddings, 400, "invalid_request_error", "unsupported_parameter", messageContains: "Embeddings is not supported by provider type 'gemini'");
+        await Assertions.AssertOpenAiError(embeddings, 400, "invalid_request_error", "unsupported_parameter", messageContains: "token ids are not supported");
         Assert.Empty(env.Upstream.Requests);
     }
 

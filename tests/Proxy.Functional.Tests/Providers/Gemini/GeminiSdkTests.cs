@@ -34,4 +34,12 @@ public sealed class GeminiSdkTests
         await using var env = await Start();
         await GoogleSdkScenarios.StreamingToolCallsAsync(GoogleSdkScenarios.Chat(env.Gateway.BaseUrl), env.Upstream);
     }
+
+    [Fact]
+    public async Task Sdk_Gemini_Embeddings_BatchEmbedContents()
+    {
+        await using var env = await Start();
+        await GoogleSdkScenarios.EmbeddingsAsync(GoogleSdkScenarios.Embeddings(env.Gateway.BaseUrl), env.Upstream, predict: false);
+        Assert.Equal("/v1beta/models/gemini-2.5-flash:batchEmbedContents", env.Upstream.Requests.Single().Path);
+    }
 }

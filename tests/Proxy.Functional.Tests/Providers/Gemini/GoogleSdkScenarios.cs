@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using OpenAI;
 using OpenAI.Chat;
+using OpenAI.Embeddings;
 using Proxy.Functional.Tests.Fixtures;
 
 namespace Proxy.Functional.Tests.Providers.Gemini;
@@ -14,12 +15,16 @@ namespace Proxy.Functional.Tests.Providers.Gemini;
 /// </summary>
 public static class GoogleSdkScenarios
 {
-    public static ChatClient Chat(string gatewayBaseUrl) => new("flash", new ApiKeyCredential(TestKeys.All), new OpenAIClientOptions
+    public static ChatClient Chat(string gatewayBaseUrl) => new("flash", new ApiKeyCredential(TestKeys.All), Options(gatewayBaseUrl));
+
+    public static EmbeddingClient Embeddings(string gatewayBaseUrl) => new("flash", new ApiKeyCredential(TestKeys.All), Options(gatewayBaseUrl));
+
+    private static OpenAIClientOptions Options(string gatewayBaseUrl) => new()
     {
         Endpoint = new Uri(gatewayBaseUrl + "/v1"),
         NetworkTimeout = TimeSpan.FromSeconds(10),
         RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-    });
+    };
 
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token;
 
@@ -130,5 +135,31 @@ public static class GoogleSdkScenarios
         Assert.Equal("""{"city":"Paris"}""", args[0].ToString());
         Assert.Equal("""{"city":"Rome"}""", args[1].ToString());
         Assert.NotEqual(ids[0], ids[1]);
+    }
+
+    /// <summary>The SDK asks for base64 vectors; the gateway encodes Google's floats. <paramref name="predict"/>: Vertex AI's shape, else the Gemini API's.</summary>
+    public static async Task EmbeddingsAsync(EmbeddingClient client, FakeUpstream upstream, bool predict)
+    {
+        upstream.Handler = ctx => Upstream.Json(ctx, 200, predict
+            ? """{"predictions": [{"embeddings": {"statistics": {"truncated": false, "token_count": 1}, "values": [0.5, -0.25, 0.125]}}, {"embeddings": {"statistics": {"truncated": false, "token_count": 1}, "values": [1, 0, 0]}}]}"""
+            : """{"embeddings": [{"values": [0.5, -0.25, 0.125]}, {"values": [1, 0, 0]}]}""");
+
+        OpenAIEmbeddingCollection result = await client.GenerateEmbeddingsAsync(["alpha", "beta"], new EmbeddingGenerationOptions { Dimensions = 3 }, Timeout());
+
+        Assert.Equal([0.5f, -0.25f, 0.125f], result[0].ToFloats().ToArray());
+        Assert.Equal([1f, 0f, 0f], result[1].ToFloats().ToArray());
+        using var sent = JsonDocument.Parse(upstream.Requests.Last().Body);
+        if (predict)
+        {
+            Assert.Equal("beta", sent.RootElement.GetProperty("instances")[1].GetProperty("content").GetString());
+            Assert.Equal(3, sent.RootElement.GetProperty("parameters").GetProperty("outputDimensionality").GetInt32());
+            Assert.Equal(2, result.Usage.InputTokenCount);
+        }
+        else
+        {
+            var first = sent.RootElement.GetProperty("requests")[0];
+            Assert.Equal("models/" + GeminiUpstream.Model, first.GetProperty("model").GetString());
+            Assert.Equal("alpha", first.GetProperty("content").GetProperty("parts")[0].GetProperty("text").GetString());
+        }
     }
 }

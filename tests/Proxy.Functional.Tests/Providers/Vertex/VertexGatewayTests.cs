@@ -95,4 +95,16 @@ public sealed class VertexGatewayTests
         Assert.Equal("Bearer " + VertexEnv.Token(2), sent[1].Headers["Authorization"]);
         Assert.Equal(2, env.Fetches);
     }
+
+    [Fact]
+    public async Task ServiceAccount_Embeddings_Predict()
+    {
+        await using var env = await VertexEnv.StartServiceAccountAsync();
+
+        await GoogleSdkScenarios.EmbeddingsAsync(GoogleSdkScenarios.Embeddings(env.Gateway.BaseUrl), env.Vertex, predict: true);
+
+        var sent = env.Vertex.Requests.Single();
+        Assert.Equal(VertexEnv.ModelPath("us-central1", "predict"), sent.Path);
+        Assert.Equal("Bearer " + VertexEnv.Token(1), sent.Headers["Authorization"]);
+    }
 }
