@@ -17,12 +17,11 @@ public sealed class CallRejectedException : Exception
     }
 
     /// <summary>A 400 invalid_request_error with this message.</summary>
-    public CallRejectedException(string message) : this(message, null!)
-    {
-    }
+    public CallRejectedException(string message) : base(message) => Failure = Invalid(message);
 
-    public CallRejectedException(string message, Exception innerException) : base(message, innerException) =>
-        Failure = new UpstreamFailure(400, OpenAiError.InvalidRequest, null, message, false);
+    public CallRejectedException(string message, Exception innerException) : base(message, innerException) => Failure = Invalid(message);
 
     public UpstreamFailure Failure { get; }
+
+    private static UpstreamFailure Invalid(string message) => new(400, OpenAiError.InvalidRequest, null, message, false);
 }

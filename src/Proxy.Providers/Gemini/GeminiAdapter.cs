@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Proxy.Config;
+using Proxy.Providers.Google;
 
 namespace Proxy.Providers.Gemini;
 
@@ -9,7 +10,7 @@ namespace Proxy.Providers.Gemini;
 /// Gemini behind the OpenAI API, for both the Gemini API (<see cref="GeminiKind"/>) and Vertex AI
 /// (<see cref="Vertex.VertexKind"/>): the request is translated (<see cref="GeminiRequest"/>), the answer
 /// (<see cref="GeminiAnswer"/>) and stream (<see cref="GeminiStreamTranscoder"/>) translated back, errors classified
-/// by Google's status (<see cref="GeminiErrors"/>). Only the endpoint and the way requests are authorized differ.
+/// by Google's status (<see cref="GoogleErrors"/>). Only the endpoint and the way requests are authorized differ.
 /// </summary>
 public sealed class GeminiAdapter(ProviderSettings settings, HttpMessageInvoker invoker, IGeminiEndpoint endpoint, TimeProvider? time = null)
     : ProviderAdapter(settings, invoker)
@@ -62,5 +63,5 @@ public sealed class GeminiAdapter(ProviderSettings settings, HttpMessageInvoker 
         }
     }
 
-    public override UpstreamFailure ClassifyError(int status, ReadOnlySpan<byte> body) => GeminiErrors.Classify(Settings.Name, status, body);
+    public override UpstreamFailure ClassifyError(int status, ReadOnlySpan<byte> body) => GoogleErrors.Classify(Settings.Name, status, body);
 }

@@ -51,7 +51,7 @@ public static class GeminiAnswer
             w.WriteEndObject();
             w.WriteNull("logprobs"u8);
             var reason = hasCandidate && candidate.TryGetProperty("finishReason", out var fr) && fr.ValueKind == JsonValueKind.String
-                ? GeminiFinishReason.ToOpenAi(System.Text.Encoding.UTF8.GetBytes(fr.GetString()!), hasToolCalls)
+                ? GeminiFinishReason.ToOpenAi(fr.GetString()!, hasToolCalls)
                 : hasToolCalls ? "tool_calls" : "stop";
             w.WriteString("finish_reason"u8, reason);
             w.WriteEndObject();

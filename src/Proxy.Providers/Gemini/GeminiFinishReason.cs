@@ -8,15 +8,11 @@ public static class GeminiFinishReason
     /// MAX_TOKENS → length, the safety and policy stops → content_filter. The rest (MALFORMED_FUNCTION_CALL, LANGUAGE,
     /// OTHER, unknown values) have no OpenAI counterpart and read as stop.
     /// </summary>
-    public static string ToOpenAi(ReadOnlySpan<byte> reason, bool hasToolCalls)
+    public static string ToOpenAi(string reason, bool hasToolCalls) => reason switch
     {
-        if (reason.SequenceEqual("MAX_TOKENS"u8)) return "length";
-        if (IsContentFilter(reason)) return "content_filter";
-        return hasToolCalls ? "tool_calls" : "stop";
-    }
-
-    private static bool IsContentFilter(ReadOnlySpan<byte> reason) =>
-        reason.SequenceEqual("SAFETY"u8) || reason.SequenceEqual("RECITATION"u8) || reason.SequenceEqual("BLOCKLIST"u8)
-        || reason.SequenceEqual("PROHIBITED_CONTENT"u8) || reason.SequenceEqual("SPII"u8) || reason.SequenceEqual("IMAGE_SAFETY"u8)
-        || reason.SequenceEqual("IMAGE_PROHIBITED_CONTENT"u8) || reason.SequenceEqual("IMAGE_RECITATION"u8);
+        "MAX_TOKENS" => "length",
+        "SAFETY" or "RECITATION" or "BLOCKLIST" or "PROHIBITED_CONTENT" or "SPII"
+            or "IMAGE_SAFETY" or "IMAGE_PROHIBITED_CONTENT" or "IMAGE_RECITATION" => "content_filter",
+        _ => hasToolCalls ? "tool_calls" : "stop",
+    };
 }

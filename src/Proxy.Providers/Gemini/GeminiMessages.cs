@@ -275,7 +275,7 @@ internal sealed class ContentsWriter(Utf8JsonWriter w)
     /// <summary>Opens a part object under <paramref name="role"/>; the caller writes its fields, then calls <see cref="EndPart"/>.</summary>
     public Utf8JsonWriter Part(string role)
     {
-        if (!ReferenceEquals(_role, role))
+        if (!string.Equals(_role, role, StringComparison.Ordinal))
         {
             Close();
             w.WriteStartObject();

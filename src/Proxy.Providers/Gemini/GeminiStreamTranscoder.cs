@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Proxy.Errors;
+using Proxy.Providers.Google;
 using Proxy.Streaming;
 
 namespace Proxy.Providers.Gemini;
@@ -60,7 +61,7 @@ public sealed class GeminiStreamTranscoder(AnswerContext context, bool clientWan
         w.WriteStartObject("delta"u8);
         WriteRoleOnce(w);
         w.WriteEndObject();
-        End(w, output, GeminiFinishReason.ToOpenAi(System.Text.Encoding.UTF8.GetBytes(_finishReason), _toolCalls > 0), ref state);
+        End(w, output, GeminiFinishReason.ToOpenAi(_finishReason, _toolCalls > 0), ref state);
 
         if (clientWantsUsage && _usage.Seen)
         {
@@ -79,7 +80,7 @@ public sealed class GeminiStreamTranscoder(AnswerContext context, bool clientWan
 
     private void OnData(ReadOnlySpan<byte> data, IBufferWriter<byte> output, ref StreamState state)
     {
-        GeminiErrors.GoogleError? error = null;
+        GoogleErrors.GoogleError? error = null;
         string? blockReason = null, blockMessage = null;
         bool sawCandidate = false;
         try
@@ -100,7 +101,7 @@ public sealed class GeminiStreamTranscoder(AnswerContext context, bool clientWan
                 else if (name.ValueTextEquals("promptFeedback"u8) && r.TokenType == JsonTokenType.StartObject)
                     (blockReason, blockMessage) = ReadFeedback(ref r);
                 else if (name.ValueTextEquals("error"u8) && r.TokenType == JsonTokenType.StartObject)
-                    error = GeminiErrors.ReadError(ref r);
+                    error = GoogleErrors.ReadError(ref r);
                 else r.Skip();
             }
         }
@@ -111,7 +112,7 @@ public sealed class GeminiStreamTranscoder(AnswerContext context, bool clientWan
             return;
         }
 
-        if (error is { } e2) Fail(output, GeminiErrors.Classify(context.Provider, e2.Code, e2), ref state);
+        if (error is { } e2) Fail(output, GoogleErrors.Classify(context.Provider, e2.Code, e2), ref state);
         else if (blockReason is not null && !sawCandidate) Fail(output, GeminiAnswer.PromptBlocked(context.Provider, blockReason, blockMessage).Failure, ref state);
     }
 

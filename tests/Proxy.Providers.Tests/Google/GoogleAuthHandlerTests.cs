@@ -1,5 +1,4 @@
 using System.Net;
-using Proxy.Providers.Gemini;
 using Proxy.Providers.Google;
 using Proxy.Providers.Tests.Gemini;
 
@@ -38,7 +37,7 @@ public class GoogleAuthHandlerTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Empty(upstream.Requests); // nothing is sent without a token
-        var failure = GeminiErrors.Classify("vtx", 401, await response.Content.ReadAsByteArrayAsync());
+        var failure = GoogleErrors.Classify("vtx", 401, await response.Content.ReadAsByteArrayAsync());
         Assert.Equal(502, failure.Status);
         Assert.Equal("upstream_auth_failed", failure.Code);
         Assert.Contains("could not get an access token from the metadata server http://m.test: the metadata server http://m.test answered HTTP 404", failure.Message, StringComparison.Ordinal);

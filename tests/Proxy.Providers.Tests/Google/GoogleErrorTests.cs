@@ -1,10 +1,10 @@
 using System.Text;
-using Proxy.Providers.Gemini;
+using Proxy.Providers.Google;
 
-namespace Proxy.Providers.Tests.Gemini;
+namespace Proxy.Providers.Tests.Google;
 
 /// <summary>Google error bodies in, the OpenAI-shaped failure the client gets out.</summary>
-public class GeminiErrorTests
+public class GoogleErrorTests
 {
     [Theory]
     [InlineData(400, "INVALID_ARGUMENT", 400, "invalid_request_error", null, false)]
@@ -20,7 +20,7 @@ public class GeminiErrorTests
     {
         var body = $$$"""{"error": {"code": {{{http}}}, "message": "Google says no (é).", "status": "{{{status}}}"}}""";
 
-        var failure = GeminiErrors.Classify("gem", http, Encoding.UTF8.GetBytes(body));
+        var failure = GoogleErrors.Classify("gem", http, Encoding.UTF8.GetBytes(body));
 
         Assert.Equal(expectedStatus, failure.Status);
         Assert.Equal(type, failure.Type);
@@ -38,7 +38,7 @@ public class GeminiErrorTests
               "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}}
             """;
 
-        var failure = GeminiErrors.Classify("gem", 400, Encoding.UTF8.GetBytes(body));
+        var failure = GoogleErrors.Classify("gem", 400, Encoding.UTF8.GetBytes(body));
 
         Assert.Equal(502, failure.Status);
         Assert.Equal("upstream_auth_failed", failure.Code);
@@ -50,7 +50,7 @@ public class GeminiErrorTests
     {
         var body = """[{"error": {"code": 429, "message": "Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute.", "status": "RESOURCE_EXHAUSTED"}}]""";
 
-        var failure = GeminiErrors.Classify("vtx", 429, Encoding.UTF8.GetBytes(body));
+        var failure = GoogleErrors.Classify("vtx", 429, Encoding.UTF8.GetBytes(body));
 
         Assert.Equal(429, failure.Status);
         Assert.True(failure.Retryable);
@@ -64,7 +64,7 @@ public class GeminiErrorTests
     [InlineData(302, "", 502, false)]
     public void Error_NotGoogleShaped_FallsBackOnTheHttpStatus(int http, string body, int expected, bool retryable)
     {
-        var failure = GeminiErrors.Classify("gem", http, Encoding.UTF8.GetBytes(body));
+        var failure = GoogleErrors.Classify("gem", http, Encoding.UTF8.GetBytes(body));
 
         Assert.Equal(expected, failure.Status);
         Assert.Equal(retryable, failure.Retryable);

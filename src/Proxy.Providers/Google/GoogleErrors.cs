@@ -1,17 +1,17 @@
 using System.Text.Json;
 using Proxy.Errors;
 
-namespace Proxy.Providers.Gemini;
+namespace Proxy.Providers.Google;
 
 /// <summary>
-/// Google's error body, <c>{"error":{"code","message","status","details":[{"reason"...}]}}</c> (streaming endpoints
+/// Google Cloud's error body (google.rpc.Status, the same for the Gemini API and every Vertex AI publisher's front end), <c>{"error":{"code","message","status","details":[{"reason"...}]}}</c> (streaming endpoints
 /// sometimes wrap it in an array), in the OpenAI shape with Google's own message. By canonical status:
 /// INVALID_ARGUMENT / FAILED_PRECONDITION / OUT_OF_RANGE → 400; UNAUTHENTICATED / PERMISSION_DENIED, and an API key
 /// Google calls invalid (which it answers with 400) → 502 upstream_auth_failed, as the OpenAI adapter does for 401/403:
 /// the client's key is fine, the gateway's credential is not; NOT_FOUND → 404; RESOURCE_EXHAUSTED → 429;
 /// INTERNAL → 500 and UNAVAILABLE → 503; DEADLINE_EXCEEDED → 504. 429 and 5xx are retryable.
 /// </summary>
-public static class GeminiErrors
+public static class GoogleErrors
 {
     /// <summary>The parts of a Google error object that decide its mapping.</summary>
     public readonly record struct GoogleError(int Code, string? Message, string? Status, string? Reason);
