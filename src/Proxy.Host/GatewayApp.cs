@@ -17,10 +17,12 @@ using Proxy.Host.Logging;
 using Proxy.Pipeline;
 using Proxy.Providers;
 using Proxy.Providers.Bedrock;
+using Proxy.Providers.Gemini;
 using Proxy.Providers.Mock;
 using Proxy.Providers.Anthropic;
 using Proxy.Providers.AzureOpenAI;
 using Proxy.Providers.OpenAI;
+using Proxy.Providers.Vertex;
 
 namespace Proxy.Host;
 
@@ -31,7 +33,7 @@ public static class GatewayApp
 
     /// <summary>Every provider type the gateway knows; a new provider is one folder and one line here.</summary>
     public static IReadOnlyList<IProviderKind> ProviderKinds { get; } =
-        [new OpenAiKind(), new MockKind(), new AnthropicKind(), new AzureOpenAiKind(), new BedrockKind()];
+        [new OpenAiKind(), new MockKind(), new AnthropicKind(), new AzureOpenAiKind(), new BedrockKind(), new GeminiKind(), new VertexKind()];
 
     /// <summary>Loads and validates the config (throwing <see cref="ConfigException"/> with every mistake), then builds the app.</summary>
     /// <param name="ownsProcess">

@@ -54,6 +54,7 @@ internal static class StreamRelay
                         TranscodeTail(transcoder, buffer, output, ref state);
                         buffer = buffer.Slice(buffer.End);
                     }
+                    if (result.IsCompleted && !state.Completed && !state.Failed) transcoder.Complete(output, ref state);
                     reader.AdvanceTo(buffer.Start, buffer.End);
                     if (state.EventsWritten != before)
                     {

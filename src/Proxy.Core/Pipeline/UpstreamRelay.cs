@@ -42,6 +42,13 @@ public static class UpstreamRelay
             await ErrorResponses.WriteAsync(ctx, 400, e.Message, OpenAiError.InvalidRequest, e.Param, "unsupported_by_provider");
             return;
         }
+        catch (CallRejectedException e)
+        {
+            // A request the provider's API cannot express: the client's to fix, and nothing was sent.
+            outcome.ErrorClass = e.Failure.Type;
+            await ErrorResponses.WriteAsync(ctx, e.Failure.Status, e.Failure.Message, e.Failure.Type, code: e.Failure.Code);
+            return;
+        }
         using var request = built;
         Tracing.GatewayTracing.Propagate(request, ctx.Request.Headers);
         outcome.UpstreamSent = Stopwatch.GetTimestamp();
@@ -149,6 +156,14 @@ public static class UpstreamRelay
             Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, e.Message);
             await ErrorResponses.WriteAsync(ctx, 502, $"Upstream '{call.Target.Provider.Name}' sent an answer the gateway could not read: {e.Message}",
                 OpenAiError.Upstream, code: "upstream_invalid_answer");
+            return;
+        }
+        catch (CallRejectedException e)
+        {
+            // A 2xx that is a refusal (a blocked prompt): the client gets the error the adapter made of it.
+            outcome.ErrorClass = e.Failure.Type;
+            outcome.CaptureResponse(answer.Span);
+            await ErrorResponses.WriteAsync(ctx, e.Failure.Status, e.Failure.Message, e.Failure.Type, code: e.Failure.Code);
             return;
         }
         outcome.CaptureResponse(translated.Span);

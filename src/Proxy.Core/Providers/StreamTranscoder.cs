@@ -28,4 +28,14 @@ public abstract class StreamTranscoder
     /// and writes the client's SSE bytes to <paramref name="output"/>.
     /// </summary>
     public abstract void Transcode(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output, ref StreamState state);
+
+    /// <summary>
+    /// The upstream ended its body and every whole event has been through <see cref="Transcode"/>. For providers whose
+    /// streams have no end marker (Gemini ends with the body), this is where the final events are written and
+    /// <see cref="StreamState.Completed"/> is set. The default does nothing: a stream that needed a marker and ended
+    /// without it stays incomplete, and the relay reports it as cut.
+    /// </summary>
+    public virtual void Complete(IBufferWriter<byte> output, ref StreamState state)
+    {
+    }
 }

@@ -25,6 +25,8 @@ public static class Rechunk
             pending = [.. input.ToArray()];
         }
 
+        // The upstream's body ended: as the relay does, let a transcoder whose stream has no end marker finish it.
+        if (!state.Completed && !state.Failed) transcoder.Complete(output, ref state);
         return (Encoding.UTF8.GetString(output.WrittenSpan), state);
     }
 

@@ -1,0 +1,90 @@
+using System.Text.Json;
+
+namespace Proxy.Providers.Gemini;
+
+/// <summary>
+/// Gemini's <c>usageMetadata</c>. In OpenAI's terms: prompt_tokens = promptTokenCount + toolUsePromptTokenCount;
+/// completion_tokens = candidatesTokenCount + thoughtsTokenCount, with the thoughts also shown as
+/// completion_tokens_details.reasoning_tokens (OpenAI counts reasoning inside completion tokens, and Google bills
+/// thoughts as output); cached_tokens = cachedContentTokenCount; total_tokens = totalTokenCount. A stream repeats
+/// the counts on its chunks as running totals, so the last one seen is the answer's.
+/// </summary>
+public struct GeminiUsage
+{
+    public long Prompt;
+    public long Candidates;
+    public long Cached;
+    public long Thoughts;
+    public long ToolUsePrompt;
+    public long Total;
+    public bool Seen;
+
+    public readonly long PromptTokens => Prompt + ToolUsePrompt;
+
+    public readonly long CompletionTokens => Candidates + Thoughts;
+
+    public readonly long TotalTokens => Total > 0 ? Total : PromptTokens + CompletionTokens;
+
+    /// <summary>Reads the object the reader is on (its StartObject) and leaves the reader on its EndObject.</summary>
+    public static GeminiUsage Read(ref Utf8JsonReader r)
+    {
+        var u = new GeminiUsage { Seen = true };
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = r;
+            r.Read();
+            if (r.TokenType != JsonTokenType.Number || !r.TryGetInt64(out long n))
+            {
+                r.Skip();
+                continue;
+            }
+            if (name.ValueTextEquals("promptTokenCount"u8)) u.Prompt = n;
+            else if (name.ValueTextEquals("candidatesTokenCount"u8)) u.Candidates = n;
+            else if (name.ValueTextEquals("cachedContentTokenCount"u8)) u.Cached = n;
+            else if (name.ValueTextEquals("thoughtsTokenCount"u8)) u.Thoughts = n;
+            else if (name.ValueTextEquals("toolUsePromptTokenCount"u8)) u.ToolUsePrompt = n;
+            else if (name.ValueTextEquals("totalTokenCount"u8)) u.Total = n;
+        }
+        return u;
+    }
+
+    public static GeminiUsage From(JsonElement usage)
+    {
+        var u = new GeminiUsage { Seen = usage.ValueKind == JsonValueKind.Object };
+        if (!u.Seen) return u;
+        u.Prompt = Count(usage, "promptTokenCount");
+        u.Candidates = Count(usage, "candidatesTokenCount");
+        u.Cached = Count(usage, "cachedContentTokenCount");
+        u.Thoughts = Count(usage, "thoughtsTokenCount");
+        u.ToolUsePrompt = Count(usage, "toolUsePromptTokenCount");
+        u.Total = Count(usage, "totalTokenCount");
+        return u;
+    }
+
+    public readonly Usage ToUsage() => new()
+    {
+        PromptTokens = PromptTokens,
+        CompletionTokens = CompletionTokens,
+        CachedTokens = Cached,
+        Reported = Seen,
+    };
+
+    /// <summary>Writes <c>"usage": {...}</c> in the OpenAI shape.</summary>
+    public readonly void WriteOpenAi(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("usage"u8);
+        w.WriteNumber("prompt_tokens"u8, PromptTokens);
+        w.WriteNumber("completion_tokens"u8, CompletionTokens);
+        w.WriteNumber("total_tokens"u8, TotalTokens);
+        w.WriteStartObject("prompt_tokens_details"u8);
+        w.WriteNumber("cached_tokens"u8, Cached);
+        w.WriteEndObject();
+        w.WriteStartObject("completion_tokens_details"u8);
+        w.WriteNumber("reasoning_tokens"u8, Thoughts);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static long Count(JsonElement usage, string name) =>
+        usage.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : 0;
+}

@@ -1,0 +1,93 @@
+using System.Buffers;
+using System.Text;
+using Proxy.Providers.Gemini;
+
+namespace Proxy.Providers.Tests.Gemini;
+
+/// <summary>Gemini answers in, OpenAI chat.completion out, with usage.</summary>
+public class GeminiAnswerTests
+{
+    [Theory]
+    [InlineData("answer-text")]    // thought parts left out, texts joined, usage with thoughts, cache and tool-use prompt
+    [InlineData("answer-tools")]   // functionCall parts to tool_calls with generated ids (signature carried), finish tool_calls
+    [InlineData("answer-safety")]  // a candidate stopped by safety with no content: null content, content_filter
+    public void Answer_Fixture_BecomesTheOpenAiCompletion(string name)
+    {
+        var (json, _) = Transcode(GeminiFixtures.Bytes(name + ".gemini.json"));
+
+        Assert.Equal(GeminiFixtures.Normalize(GeminiFixtures.Expected(name + ".openai.json")), GeminiFixtures.Normalize(json));
+    }
+
+    [Fact]
+    public void Answer_Usage_CountsThoughtsAsCompletionTokens()
+    {
+        var (_, usage) = Transcode(GeminiFixtures.Bytes("answer-text.gemini.json"));
+
+        Assert.True(usage.Reported);
+        Assert.Equal(14, usage.PromptTokens);     // 12 prompt + 2 tool-use prompt
+        Assert.Equal(28, usage.CompletionTokens); // 5 candidates + 23 thoughts
+        Assert.Equal(4, usage.CachedTokens);
+    }
+
+    [Theory]
+    [InlineData("STOP", "stop")]
+    [InlineData("MAX_TOKENS", "length")]
+    [InlineData("SAFETY", "content_filter")]
+    [InlineData("RECITATION", "content_filter")]
+    [InlineData("BLOCKLIST", "content_filter")]
+    [InlineData("PROHIBITED_CONTENT", "content_filter")]
+    [InlineData("SPII", "content_filter")]
+    [InlineData("IMAGE_SAFETY", "content_filter")]
+    [InlineData("MALFORMED_FUNCTION_CALL", "stop")]
+    [InlineData("OTHER", "stop")]
+    [InlineData("SOMETHING_NEW", "stop")]
+    public void Answer_FinishReason_IsMapped(string gemini, string openAi)
+    {
+        var (json, _) = Transcode(Encoding.UTF8.GetBytes($$"""{"candidates":[{"content":{"parts":[{"text":"x"}],"role":"model"},"finishReason":"{{gemini}}"}]}"""));
+
+        Assert.Contains($"\"finish_reason\":\"{openAi}\"", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"usage\"", json, StringComparison.Ordinal); // none reported, none invented
+    }
+
+    [Fact]
+    public void Answer_PromptBlocked_Is400NamingTheBlockReason()
+    {
+        var e = Assert.Throws<CallRejectedException>(() => Transcode(GeminiFixtures.Bytes("answer-prompt-blocked.gemini.json")));
+
+        Assert.Equal(400, e.Failure.Status);
+        Assert.Equal("invalid_request_error", e.Failure.Type);
+        Assert.Equal("content_filter", e.Failure.Code);
+        Assert.Equal("Upstream 'gem' blocked the prompt (blockReason: PROHIBITED_CONTENT).", e.Failure.Message);
+    }
+
+    [Fact]
+    public void Answer_NotJson_Is502()
+    {
+        var e = Assert.Throws<CallRejectedException>(() => Transcode("<html>oops</html>"u8.ToArray()));
+
+        Assert.Equal(502, e.Failure.Status);
+        Assert.Equal("upstream_invalid_answer", e.Failure.Code);
+    }
+
+    [Fact]
+    public void Answer_ToolCallIds_AreStablePerRequestAndCarryTheSignature()
+    {
+        var first = Transcode(GeminiFixtures.Bytes("answer-tools.gemini.json")).Json;
+        var again = Transcode(GeminiFixtures.Bytes("answer-tools.gemini.json")).Json;
+
+        Assert.Equal(first, again);
+        var id = ToolCallIds.Create("req-1", 0, "U0lH+/8=");
+        Assert.StartsWith("call_", id, StringComparison.Ordinal);
+        Assert.Equal("U0lH+/8=", ToolCallIds.Signature(id).ToString());
+        Assert.True(ToolCallIds.Signature(ToolCallIds.Create("req-1", 1, null)).IsEmpty);
+        Assert.NotEqual(ToolCallIds.Create("req-1", 0, null), ToolCallIds.Create("req-2", 0, null));
+    }
+
+    private static (string Json, Usage Usage) Transcode(byte[] gemini)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var usage = default(Usage);
+        GeminiAnswer.Write(gemini, GeminiFixtures.Context, output, ref usage);
+        return (Encoding.UTF8.GetString(output.WrittenSpan), usage);
+    }
+}
