@@ -25,7 +25,7 @@ public abstract class AnthropicMessagesAdapter(ProviderSettings settings, HttpMe
     public sealed override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {
         if (call.Operation != Operation.ChatCompletions)
-            throw new UnsupportedRequestException($"Provider '{Settings.Name}' (Anthropic) has no embeddings API; route embeddings to another provider.", "model");
+            throw CallRejectedException.Unsupported($"Provider '{Settings.Name}' (Anthropic) has no embeddings API; route embeddings to another provider.", "model");
         var body = new ArrayBufferWriter<byte>(call.Body.Length + 256);
         AnthropicRequestWriter.Write(call.Body, call.Facts, call.Target.UpstreamModel, dialect, body);
         var content = new ReadOnlyMemoryContent(body.WrittenMemory);
