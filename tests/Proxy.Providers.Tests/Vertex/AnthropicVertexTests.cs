@@ -84,16 +84,6 @@ public class AnthropicVertexTests
         Assert.DoesNotContain("\"stream\"", body, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Request_Embeddings_AreRefused()
-    {
-        var adapter = Adapter();
-        var call = Fixture.Call(adapter.Settings, """{"model":"c","input":"x"}"""u8.ToArray(), Model, Operation.Embeddings);
-
-        var error = Assert.Throws<CallRejectedException>(() => adapter.BuildRequest(call));
-        Assert.Contains("embeddings", error.Message, StringComparison.Ordinal);
-    }
-
     [Theory]
     [InlineData("text.message.json", "text.openai.json")]
     [InlineData("tool-use.message.json", "tool-use.openai.json")]

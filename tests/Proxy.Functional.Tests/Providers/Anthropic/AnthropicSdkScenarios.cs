@@ -1,8 +1,5 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Text;
 using System.Text.Json;
-using OpenAI;
 using OpenAI.Chat;
 using Proxy.Functional.Tests.Fixtures;
 
@@ -15,14 +12,9 @@ namespace Proxy.Functional.Tests.Providers.Anthropic;
 /// </summary>
 internal static class AnthropicSdkScenarios
 {
-    public static ChatClient Chat(string gatewayBaseUrl) => new("claude-test", new ApiKeyCredential(TestKeys.All), new OpenAIClientOptions
-    {
-        Endpoint = new Uri(gatewayBaseUrl + "/v1"),
-        NetworkTimeout = TimeSpan.FromSeconds(10),
-        RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-    });
+    public static ChatClient Chat(string gatewayBaseUrl) => Sdk.Chat(gatewayBaseUrl, "claude-test");
 
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token;
+    private static CancellationToken Timeout() => Sdk.Timeout();
 
     private static readonly ChatTool Weather = ChatTool.CreateFunctionTool("get_weather", "Weather for a city",
         BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"""));
@@ -47,17 +39,9 @@ internal static class AnthropicSdkScenarios
         upstream.Handler = ctx => Upstream.Sse(ctx, AnthropicUpstream.TextStream);
         int before = upstream.Requests.Count;
 
-        var text = new StringBuilder();
-        ChatTokenUsage? usage = null;
-        ChatFinishReason? finish = null;
-        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("hello")], cancellationToken: Timeout()))
-        {
-            foreach (var part in update.ContentUpdate) text.Append(part.Text);
-            usage ??= update.Usage;
-            finish ??= update.FinishReason;
-        }
+        var (text, finish, usage) = await Sdk.StreamTextAsync(chat, [new UserChatMessage("hello")]);
 
-        Assert.Equal("Hello", text.ToString());
+        Assert.Equal("Hello", text);
         Assert.Equal(ChatFinishReason.Stop, finish);
         Assert.NotNull(usage);
         Assert.Equal(9, usage.InputTokenCount);
