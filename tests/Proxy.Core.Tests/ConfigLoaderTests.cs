@@ -197,6 +197,37 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void FileSavedWithUtf8Bom_LoadsAsWithout_AndErrorsKeepTheirColumns()
+    {
+        // As Notepad and Visual Studio on Windows save UTF-8: EF BB BF before the first key.
+        var path = Path.Combine(Path.GetTempPath(), $"gw-{Guid.NewGuid():N}.yaml");
+        var yaml = Valid.Replace("${UPSTREAM_KEY}", "literal", StringComparison.Ordinal);
+        File.WriteAllText(path, yaml, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        try
+        {
+            Assert.Equal(Encoding.UTF8.Preamble.ToArray(), File.ReadAllBytes(path)[..3]);
+            var loader = new ConfigLoader([new OpenAiKind(), new MockKind()]);
+
+            var config = loader.Load(path);
+
+            Assert.Equal(["mock", "openai"], config.Providers.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal("literal", config.Providers["openai"].ApiKey);
+            // The hash is over the bytes on disk, so an unchanged file with a BOM still keeps its snapshot.
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))), config.ContentHash);
+            Assert.Same(config, loader.Load(path, config));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        var e = Invalid("\uFEFFprovidres: {}\nroutes: {}\nkeys: []\n");
+        var error = Assert.Single(e.Errors, x => x.Reason.Contains("providres", StringComparison.Ordinal));
+        Assert.Equal((1, 1), (error.Line, error.Column));
+        Assert.DoesNotContain('\uFEFF', error.Reason);
+    }
+
+    [Fact]
     public void MissingFile_IsAConfigError()
     {
         var e = Assert.Throws<ConfigException>(() => new ConfigLoader([new MockKind()]).Load("/nonexistent/gateway.yaml"));

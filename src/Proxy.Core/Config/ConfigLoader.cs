@@ -48,7 +48,11 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var yaml = new YamlStream();
-        using var text = new StringReader(Encoding.UTF8.GetString(bytes));
+        // Editors on Windows save UTF-8 with a byte order mark; left in, it would be read as part of the first key
+        // ("\uFEFFproviders"). Only the text loses it: the hash stays over the file's bytes, as Load compares them.
+        ReadOnlySpan<byte> utf8 = bytes;
+        if (utf8.StartsWith(Encoding.UTF8.Preamble)) utf8 = utf8[Encoding.UTF8.Preamble.Length..];
+        using var text = new StringReader(Encoding.UTF8.GetString(utf8));
         var scanner = new Scanner(text);
         try
         {

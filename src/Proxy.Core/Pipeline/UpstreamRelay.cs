@@ -35,18 +35,11 @@ public static class UpstreamRelay
         {
             built = adapter.BuildRequest(call);
         }
-        catch (UnsupportedRequestException e)
-        {
-            // The provider's API cannot express what the client asked for: the client's mistake to fix, never a silent drop.
-            outcome.ErrorClass = OpenAiError.InvalidRequest;
-            await ErrorResponses.WriteAsync(ctx, 400, e.Message, OpenAiError.InvalidRequest, e.Param, "unsupported_by_provider");
-            return;
-        }
         catch (CallRejectedException e)
         {
-            // A request the provider's API cannot express: the client's to fix, and nothing was sent.
+            // A request the provider's API cannot express: the client's to fix, never a silent drop, and nothing was sent.
             outcome.ErrorClass = e.Failure.Type;
-            await ErrorResponses.WriteAsync(ctx, e.Failure.Status, e.Failure.Message, e.Failure.Type, code: e.Failure.Code);
+            await ErrorResponses.WriteAsync(ctx, e.Failure.Status, e.Failure.Message, e.Failure.Type, e.Param, e.Failure.Code);
             return;
         }
         using var request = built;
@@ -163,7 +156,7 @@ public static class UpstreamRelay
             // A 2xx that is a refusal (a blocked prompt): the client gets the error the adapter made of it.
             outcome.ErrorClass = e.Failure.Type;
             outcome.CaptureResponse(answer.Span);
-            await ErrorResponses.WriteAsync(ctx, e.Failure.Status, e.Failure.Message, e.Failure.Type, code: e.Failure.Code);
+            await ErrorResponses.WriteAsync(ctx, e.Failure.Status, e.Failure.Message, e.Failure.Type, e.Param, e.Failure.Code);
             return;
         }
         outcome.CaptureResponse(translated.Span);

@@ -11,6 +11,14 @@ public sealed record AnthropicDialect
     /// <summary>Anthropic's own API: model in the body, version as a header.</summary>
     public static AnthropicDialect Api(int defaultMaxTokens) => new() { DefaultMaxTokens = defaultMaxTokens };
 
+    /// <summary>
+    /// Google Vertex AI (rawPredict / streamRawPredict): model in the URL, <c>anthropic_version</c> in the body, where
+    /// Vertex requires the value <see cref="VertexVersion"/> (Anthropic's "Claude on Vertex AI" guide).
+    /// </summary>
+    public static AnthropicDialect Vertex(int defaultMaxTokens) => new() { ModelInBody = false, VersionInBody = VertexVersion, DefaultMaxTokens = defaultMaxTokens };
+
+    public const string VertexVersion = "vertex-2023-10-16";
+
     /// <summary>Whether <c>model</c> goes in the body (false where the URL names it).</summary>
     public bool ModelInBody { get; init; } = true;
 

@@ -12,7 +12,7 @@ internal static class AnthropicMessagesWriter
 {
     public static void Write(JsonElement messages, Utf8JsonWriter w)
     {
-        if (messages.ValueKind != JsonValueKind.Array) throw new UnsupportedRequestException("'messages' must be an array.", "messages");
+        if (messages.ValueKind != JsonValueKind.Array) throw CallRejectedException.Invalid("'messages' must be an array.", "messages");
         var system = new List<int>();
         var turns = new List<Turn>();
         var all = new List<JsonElement>(messages.GetArrayLength());
@@ -22,7 +22,7 @@ internal static class AnthropicMessagesWriter
         {
             var m = all[i];
             if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
-                throw new UnsupportedRequestException("Each message needs a 'role'.", $"messages[{i}].role");
+                throw CallRejectedException.Invalid("Each message needs a 'role'.", $"messages[{i}].role");
             if (role.ValueEquals("system"u8) || role.ValueEquals("developer"u8)) system.Add(i);
             else if (role.ValueEquals("user"u8) || role.ValueEquals("tool"u8)) AddTo(turns, assistant: false, i);
             else if (role.ValueEquals("assistant"u8))
@@ -31,8 +31,8 @@ internal static class AnthropicMessagesWriter
                 if (HasAssistantContent(m)) AddTo(turns, assistant: true, i);
             }
             else if (role.ValueEquals("function"u8))
-                throw new UnsupportedRequestException("The deprecated 'function' role is not translated; use tool messages.", $"messages[{i}].role");
-            else throw new UnsupportedRequestException($"Unknown role '{role.GetString()}'.", $"messages[{i}].role");
+                throw CallRejectedException.Unsupported("The deprecated 'function' role is not translated; use tool messages.", $"messages[{i}].role");
+            else throw CallRejectedException.Invalid($"Unknown role '{role.GetString()}'.", $"messages[{i}].role");
         }
 
         WriteSystem(all, system, w);
@@ -75,7 +75,7 @@ internal static class AnthropicMessagesWriter
                 int j = 0;
                 foreach (var part in content.EnumerateArray()) ContentParts.WriteTextPart(part, $"messages[{i}].content[{j++}]", w);
             }
-            else throw new UnsupportedRequestException("System message content must be a string or an array of text parts.", $"messages[{i}].content");
+            else throw CallRejectedException.Invalid("System message content must be a string or an array of text parts.", $"messages[{i}].content");
         }
         w.WriteEndArray();
     }
@@ -100,14 +100,14 @@ internal static class AnthropicMessagesWriter
             var m = all[i];
             if (m.GetProperty("role").ValueEquals("tool"u8)) continue;
             if (!m.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
-                throw new UnsupportedRequestException("A user message needs 'content'.", $"messages[{i}].content");
+                throw CallRejectedException.Invalid("A user message needs 'content'.", $"messages[{i}].content");
             if (content.ValueKind == JsonValueKind.String) ContentParts.WriteText(content, w);
             else if (content.ValueKind == JsonValueKind.Array)
             {
                 int j = 0;
                 foreach (var part in content.EnumerateArray()) ContentParts.WriteUserPart(part, $"messages[{i}].content[{j++}]", w);
             }
-            else throw new UnsupportedRequestException("Message content must be a string or an array of parts.", $"messages[{i}].content");
+            else throw CallRejectedException.Invalid("Message content must be a string or an array of parts.", $"messages[{i}].content");
         }
         w.WriteEndArray();
     }
@@ -115,7 +115,7 @@ internal static class AnthropicMessagesWriter
     private static void WriteToolResult(JsonElement m, int i, Utf8JsonWriter w)
     {
         if (!m.TryGetProperty("tool_call_id", out var id) || id.ValueKind != JsonValueKind.String)
-            throw new UnsupportedRequestException("A tool message needs 'tool_call_id'.", $"messages[{i}].tool_call_id");
+            throw CallRejectedException.Invalid("A tool message needs 'tool_call_id'.", $"messages[{i}].tool_call_id");
         w.WriteStartObject();
         w.WriteString("type"u8, "tool_result"u8);
         w.WritePropertyName("tool_use_id"u8);
@@ -134,7 +134,7 @@ internal static class AnthropicMessagesWriter
                 foreach (var part in content.EnumerateArray()) ContentParts.WriteTextPart(part, $"messages[{i}].content[{j++}]", w);
                 w.WriteEndArray();
             }
-            else throw new UnsupportedRequestException("Tool message content must be a string or an array of text parts.", $"messages[{i}].content");
+            else throw CallRejectedException.Invalid("Tool message content must be a string or an array of text parts.", $"messages[{i}].content");
         }
         w.WriteEndObject();
     }
@@ -179,7 +179,7 @@ internal static class AnthropicMessagesWriter
                     foreach (var part in content.EnumerateArray())
                     {
                         if (ContentParts.AssistantText(part) is not { } text)
-                            throw new UnsupportedRequestException("Assistant content parts must be text or refusal.", $"messages[{i}].content[{j}]");
+                            throw CallRejectedException.Invalid("Assistant content parts must be text or refusal.", $"messages[{i}].content[{j}]");
                         if (text.Length > 0)
                         {
                             w.WriteStartObject();
@@ -191,7 +191,7 @@ internal static class AnthropicMessagesWriter
                     }
                 }
                 else if (content.ValueKind != JsonValueKind.Null)
-                    throw new UnsupportedRequestException("Message content must be a string or an array of parts.", $"messages[{i}].content");
+                    throw CallRejectedException.Invalid("Message content must be a string or an array of parts.", $"messages[{i}].content");
             }
             if (m.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
             {
@@ -204,14 +204,14 @@ internal static class AnthropicMessagesWriter
 
     private static void WriteToolUse(JsonElement call, string path, Utf8JsonWriter w)
     {
-        if (call.ValueKind != JsonValueKind.Object) throw new UnsupportedRequestException("A tool call must be an object.", path);
+        if (call.ValueKind != JsonValueKind.Object) throw CallRejectedException.Invalid("A tool call must be an object.", path);
         if (call.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && !type.ValueEquals("function"u8))
-            throw new UnsupportedRequestException("Only 'function' tool calls can be sent to Anthropic models.", path + ".type");
+            throw CallRejectedException.Unsupported("Only 'function' tool calls can be sent to Anthropic models.", path + ".type");
         if (!call.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
-            throw new UnsupportedRequestException("A tool call needs an 'id'.", path + ".id");
+            throw CallRejectedException.Invalid("A tool call needs an 'id'.", path + ".id");
         if (!call.TryGetProperty("function", out var fn) || fn.ValueKind != JsonValueKind.Object
             || !fn.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
-            throw new UnsupportedRequestException("A tool call needs 'function.name'.", path + ".function.name");
+            throw CallRejectedException.Invalid("A tool call needs 'function.name'.", path + ".function.name");
         w.WriteStartObject();
         w.WriteString("type"u8, "tool_use"u8);
         w.WritePropertyName("id"u8);
@@ -237,12 +237,12 @@ internal static class AnthropicMessagesWriter
         {
             using var parsed = JsonDocument.Parse(text);
             if (parsed.RootElement.ValueKind != JsonValueKind.Object)
-                throw new UnsupportedRequestException("Tool call arguments must be a JSON object for Anthropic models.", path);
+                throw CallRejectedException.Unsupported("Tool call arguments must be a JSON object for Anthropic models.", path);
             parsed.RootElement.WriteTo(w);
         }
         catch (JsonException)
         {
-            throw new UnsupportedRequestException("Tool call arguments are not valid JSON; Anthropic models need them as an object.", path);
+            throw CallRejectedException.Unsupported("Tool call arguments are not valid JSON; Anthropic models need them as an object.", path);
         }
     }
 }

@@ -7,7 +7,7 @@ namespace Proxy.Providers.Anthropic;
 
 /// <summary>
 /// An OpenAI chat completions request to an Anthropic Messages request body. Whatever the Messages API cannot do is
-/// refused with a 400 naming the field (<see cref="UnsupportedRequestException"/>); hints with no effect on the answer's
+/// refused with a 400 naming the field (<see cref="CallRejectedException"/>); hints with no effect on the answer's
 /// shape (seed, penalties, logit_bias, store, service_tier, reasoning_effort...) are left out.
 /// </summary>
 public static class AnthropicRequestWriter
@@ -24,7 +24,7 @@ public static class AnthropicRequestWriter
         if (dialect.VersionInBody is { } version) w.WriteString("anthropic_version"u8, version);
         if (dialect.ModelInBody) w.WriteString("model"u8, upstreamModel);
         w.WriteNumber("max_tokens"u8, facts.MaxTokens > 0 ? facts.MaxTokens : dialect.DefaultMaxTokens);
-        if (!root.TryGetProperty("messages", out var messages)) throw new UnsupportedRequestException("'messages' is required.", "messages");
+        if (!root.TryGetProperty("messages", out var messages)) throw CallRejectedException.Invalid("'messages' is required.", "messages");
         AnthropicMessagesWriter.Write(messages, w);
         WriteStop(root, w);
         CopyIfPresent(root, "temperature", w);
@@ -41,23 +41,23 @@ public static class AnthropicRequestWriter
     private static void RejectUnsupported(JsonElement root)
     {
         if (Present(root, "n", out var n) && !(n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var count) && count == 1))
-            throw new UnsupportedRequestException("Anthropic models return one choice per request; 'n' must be 1 or absent.", "n");
+            throw CallRejectedException.Unsupported("Anthropic models return one choice per request; 'n' must be 1 or absent.", "n");
         if (Present(root, "logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.True)
-            throw new UnsupportedRequestException("Anthropic models do not return log probabilities; 'logprobs' must be false or absent.", "logprobs");
+            throw CallRejectedException.Unsupported("Anthropic models do not return log probabilities; 'logprobs' must be false or absent.", "logprobs");
         if (Present(root, "top_logprobs", out var top) && !(top.ValueKind == JsonValueKind.Number && top.TryGetInt32(out var t) && t == 0))
-            throw new UnsupportedRequestException("Anthropic models do not return log probabilities; 'top_logprobs' is not supported.", "top_logprobs");
+            throw CallRejectedException.Unsupported("Anthropic models do not return log probabilities; 'top_logprobs' is not supported.", "top_logprobs");
         if (Present(root, "audio", out _))
-            throw new UnsupportedRequestException("Anthropic models do not produce audio; 'audio' is not supported.", "audio");
+            throw CallRejectedException.Unsupported("Anthropic models do not produce audio; 'audio' is not supported.", "audio");
         if (Present(root, "modalities", out var modalities) && modalities.ValueKind == JsonValueKind.Array)
         {
             foreach (var m in modalities.EnumerateArray())
             {
                 if (m.ValueKind == JsonValueKind.String && !m.ValueEquals("text"u8))
-                    throw new UnsupportedRequestException($"Anthropic models answer in text only; modality '{m.GetString()}' is not supported.", "modalities");
+                    throw CallRejectedException.Unsupported($"Anthropic models answer in text only; modality '{m.GetString()}' is not supported.", "modalities");
             }
         }
         if (Present(root, "functions", out _) || Present(root, "function_call", out _))
-            throw new UnsupportedRequestException("The deprecated 'functions' / 'function_call' fields are not translated; send 'tools' and 'tool_choice'.",
+            throw CallRejectedException.Unsupported("The deprecated 'functions' / 'function_call' fields are not translated; send 'tools' and 'tool_choice'.",
                 Present(root, "functions", out _) ? "functions" : "function_call");
     }
 
@@ -71,11 +71,11 @@ public static class AnthropicRequestWriter
             w.WriteEndArray();
             return;
         }
-        if (stop.ValueKind != JsonValueKind.Array) throw new UnsupportedRequestException("'stop' must be a string or an array of strings.", "stop");
+        if (stop.ValueKind != JsonValueKind.Array) throw CallRejectedException.Invalid("'stop' must be a string or an array of strings.", "stop");
         w.WriteStartArray("stop_sequences"u8);
         foreach (var s in stop.EnumerateArray())
         {
-            if (s.ValueKind != JsonValueKind.String) throw new UnsupportedRequestException("'stop' must be a string or an array of strings.", "stop");
+            if (s.ValueKind != JsonValueKind.String) throw CallRejectedException.Invalid("'stop' must be a string or an array of strings.", "stop");
             s.WriteTo(w);
         }
         w.WriteEndArray();
@@ -100,17 +100,17 @@ public static class AnthropicRequestWriter
     {
         if (!Present(root, "response_format", out var format)) return;
         if (format.ValueKind != JsonValueKind.Object || !format.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-            throw new UnsupportedRequestException("'response_format' must be an object with a 'type'.", "response_format");
+            throw CallRejectedException.Invalid("'response_format' must be an object with a 'type'.", "response_format");
         if (type.ValueEquals("text"u8)) return;
         if (type.ValueEquals("json_object"u8))
-            throw new UnsupportedRequestException(
+            throw CallRejectedException.Unsupported(
                 "Anthropic models cannot be held to 'json_object' without a schema; send response_format type 'json_schema' with a schema instead.",
                 "response_format");
         if (!type.ValueEquals("json_schema"u8))
-            throw new UnsupportedRequestException($"response_format type '{type.GetString()}' is not supported for Anthropic models.", "response_format.type");
+            throw CallRejectedException.Unsupported($"response_format type '{type.GetString()}' is not supported for Anthropic models.", "response_format.type");
         if (!format.TryGetProperty("json_schema", out var spec) || spec.ValueKind != JsonValueKind.Object
             || !spec.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
-            throw new UnsupportedRequestException("response_format 'json_schema' needs a 'json_schema.schema' object for Anthropic models.", "response_format.json_schema.schema");
+            throw CallRejectedException.Unsupported("response_format 'json_schema' needs a 'json_schema.schema' object for Anthropic models.", "response_format.json_schema.schema");
         w.WriteStartObject("output_config"u8);
         w.WriteStartObject("format"u8);
         w.WriteString("type"u8, "json_schema"u8);

@@ -14,7 +14,7 @@ internal static class AnthropicToolsWriter
         bool hasTools = AnthropicRequestWriter.Present(root, "tools", out var tools);
         if (hasTools)
         {
-            if (tools.ValueKind != JsonValueKind.Array) throw new UnsupportedRequestException("'tools' must be an array.", "tools");
+            if (tools.ValueKind != JsonValueKind.Array) throw CallRejectedException.Invalid("'tools' must be an array.", "tools");
             w.WriteStartArray("tools"u8);
             int i = 0;
             foreach (var tool in tools.EnumerateArray()) WriteTool(tool, i++, w);
@@ -35,12 +35,12 @@ internal static class AnthropicToolsWriter
 
     private static void WriteTool(JsonElement tool, int i, Utf8JsonWriter w)
     {
-        if (tool.ValueKind != JsonValueKind.Object) throw new UnsupportedRequestException("Each tool must be an object.", $"tools[{i}]");
+        if (tool.ValueKind != JsonValueKind.Object) throw CallRejectedException.Invalid("Each tool must be an object.", $"tools[{i}]");
         if (!tool.TryGetProperty("type", out var type) || !type.ValueEquals("function"u8))
-            throw new UnsupportedRequestException("Only 'function' tools can be sent to Anthropic models.", $"tools[{i}].type");
+            throw CallRejectedException.Unsupported("Only 'function' tools can be sent to Anthropic models.", $"tools[{i}].type");
         if (!tool.TryGetProperty("function", out var fn) || fn.ValueKind != JsonValueKind.Object
             || !fn.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
-            throw new UnsupportedRequestException("A function tool needs 'function.name'.", $"tools[{i}].function.name");
+            throw CallRejectedException.Invalid("A function tool needs 'function.name'.", $"tools[{i}].function.name");
 
         w.WriteStartObject();
         w.WritePropertyName("name"u8);
@@ -82,7 +82,7 @@ internal static class AnthropicToolsWriter
                 w.WriteString("type"u8, "none"u8);
                 serial = false; // not allowed on "none", and meaningless there
             }
-            else throw new UnsupportedRequestException($"tool_choice '{choice.GetString()}' is not one of none, auto, required.", "tool_choice");
+            else throw CallRejectedException.Invalid($"tool_choice '{choice.GetString()}' is not one of none, auto, required.", "tool_choice");
         }
         else if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("type", out var type) && type.ValueEquals("function"u8)
                  && choice.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object
@@ -94,7 +94,7 @@ internal static class AnthropicToolsWriter
         }
         else
         {
-            throw new UnsupportedRequestException(
+            throw CallRejectedException.Unsupported(
                 "tool_choice must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":...}} for Anthropic models.", "tool_choice");
         }
         if (serial) w.WriteBoolean("disable_parallel_tool_use"u8, true);

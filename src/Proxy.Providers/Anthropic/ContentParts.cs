@@ -32,13 +32,13 @@ internal static class ContentParts
             w.WriteEndObject();
             return;
         }
-        throw new UnsupportedRequestException("Only text parts are allowed here.", path);
+        throw CallRejectedException.Invalid("Only text parts are allowed here.", path);
     }
 
     public static void WriteUserPart(JsonElement part, string path, Utf8JsonWriter w)
     {
         if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-            throw new UnsupportedRequestException("A content part needs a 'type'.", path);
+            throw CallRejectedException.Invalid("A content part needs a 'type'.", path);
         if (type.ValueEquals("text"u8))
         {
             WriteTextPart(part, path, w);
@@ -54,7 +54,7 @@ internal static class ContentParts
             WriteFile(part, path, w);
             return;
         }
-        throw new UnsupportedRequestException($"Content part type '{type.GetString()}' is not supported for Anthropic models.", path + ".type");
+        throw CallRejectedException.Unsupported($"Content part type '{type.GetString()}' is not supported for Anthropic models.", path + ".type");
     }
 
     /// <summary>The text of an assistant part (text or refusal), or null when the part is something else.</summary>
@@ -75,7 +75,7 @@ internal static class ContentParts
             if (image.ValueKind == JsonValueKind.String) url = image.GetString();
             else if (image.ValueKind == JsonValueKind.Object && image.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String) url = u.GetString();
         }
-        if (string.IsNullOrEmpty(url)) throw new UnsupportedRequestException("An image_url part needs 'image_url.url'.", path + ".image_url.url");
+        if (string.IsNullOrEmpty(url)) throw CallRejectedException.Invalid("An image_url part needs 'image_url.url'.", path + ".image_url.url");
 
         w.WriteStartObject();
         w.WriteString("type"u8, "image"u8);
@@ -95,13 +95,13 @@ internal static class ContentParts
     private static void WriteFile(JsonElement part, string path, Utf8JsonWriter w)
     {
         if (!part.TryGetProperty("file", out var file) || file.ValueKind != JsonValueKind.Object)
-            throw new UnsupportedRequestException("A file part needs a 'file' object.", path + ".file");
+            throw CallRejectedException.Invalid("A file part needs a 'file' object.", path + ".file");
         if (!file.TryGetProperty("file_data", out var data) || data.ValueKind != JsonValueKind.String)
-            throw new UnsupportedRequestException("Only inline files (file.file_data as a base64 data URL) can be sent to Anthropic models; file_id refers to OpenAI's storage.",
+            throw CallRejectedException.Unsupported("Only inline files (file.file_data as a base64 data URL) can be sent to Anthropic models; file_id refers to OpenAI's storage.",
                 path + ".file");
         var url = data.GetString()!;
         if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
-            throw new UnsupportedRequestException("file.file_data must be a data URL (data:application/pdf;base64,...).", path + ".file.file_data");
+            throw CallRejectedException.Invalid("file.file_data must be a data URL (data:application/pdf;base64,...).", path + ".file.file_data");
         w.WriteStartObject();
         w.WriteString("type"u8, "document"u8);
         w.WriteStartObject("source"u8);
@@ -122,7 +122,7 @@ internal static class ContentParts
         int comma = url.IndexOf(',', StringComparison.Ordinal);
         var meta = comma < 0 ? default : url.AsSpan(5, comma - 5);
         if (comma < 0 || !meta.EndsWith(";base64", StringComparison.OrdinalIgnoreCase) || meta.Length == ";base64".Length)
-            throw new UnsupportedRequestException("Data URLs must be base64 with a media type (data:image/png;base64,...).", path);
+            throw CallRejectedException.Invalid("Data URLs must be base64 with a media type (data:image/png;base64,...).", path);
         w.WriteString("type"u8, "base64"u8);
         w.WriteString("media_type"u8, meta[..^";base64".Length]);
         w.WriteString("data"u8, url.AsSpan(comma + 1));

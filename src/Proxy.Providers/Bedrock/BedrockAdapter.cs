@@ -41,21 +41,21 @@ public sealed class BedrockAdapter : ProviderAdapter
 
     public override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {
-        var urls = Urls(call.Target.UpstreamModel);
-        var uri = call.Facts.Stream ? urls.Stream : urls.Converse;
         if (call.Operation != Operation.ChatCompletions)
-            return new RejectedRequest(uri, $"Provider '{Settings.Name}' (bedrock) serves chat completions only; Converse has no embeddings.");
+            throw CallRejectedException.Unsupported($"Provider '{Settings.Name}' (bedrock) serves chat completions only; Converse has no embeddings.", "model");
+        var urls = Urls(call.Target.UpstreamModel);
         var body = new PooledBuffer(call.Body.Length + 256);
         try
         {
             ConverseRequestWriter.Write(call.Body, body);
         }
-        catch (RequestRejectedException e)
+        catch
         {
+            // A request Converse cannot express (CallRejectedException): the pooled buffer goes back before the relay answers.
             body.Dispose();
-            return new RejectedRequest(uri, e.Param is null ? e.Message : $"{e.Message} (param: {e.Param})");
+            throw;
         }
-        var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ConverseContent(body) };
+        var request = new HttpRequestMessage(HttpMethod.Post, call.Facts.Stream ? urls.Stream : urls.Converse) { Content = new ConverseContent(body) };
         UpstreamTransport.SetVersion(request, _baseUrl);
         var headers = request.Headers;
         headers.TryAddWithoutValidation("Accept", call.Facts.Stream ? "application/vnd.amazon.eventstream" : "application/json");

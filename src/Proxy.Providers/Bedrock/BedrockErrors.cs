@@ -9,8 +9,7 @@ namespace Proxy.Providers.Bedrock;
 /// </summary>
 public static class BedrockErrors
 {
-    /// <summary>Synthetic types the adapter answers with itself, before anything reaches AWS.</summary>
-    public const string RequestRejected = "GatewayRequestRejected";
+    /// <summary>The synthetic type <see cref="BedrockHandler"/> answers with when no AWS credentials could be had.</summary>
     public const string CredentialsUnavailable = "GatewayCredentialsUnavailable";
 
     public static UpstreamFailure Classify(string provider, int status, string? errorType, string? message)
@@ -18,14 +17,11 @@ public static class BedrockErrors
         var type = Normalize(errorType);
         var detail = string.IsNullOrEmpty(message) ? $"HTTP {status} with no error message" : message;
         var what = type is null ? $"Upstream '{provider}' (HTTP {status})" : $"Upstream '{provider}' ({type})";
-        switch (type)
+        if (type == CredentialsUnavailable)
         {
-            case RequestRejected:
-                return new UpstreamFailure(400, OpenAiError.InvalidRequest, "unsupported_for_provider", detail, false);
-            case CredentialsUnavailable:
-                // Often passing (STS or the container endpoint briefly down), so worth another attempt.
-                return new UpstreamFailure(502, OpenAiError.Upstream, "upstream_auth_failed",
-                    $"The gateway could not get AWS credentials for '{provider}': {detail}", true);
+            // Often passing (STS or the container endpoint briefly down), so worth another attempt.
+            return new UpstreamFailure(502, OpenAiError.Upstream, "upstream_auth_failed",
+                $"The gateway could not get AWS credentials for '{provider}': {detail}", true);
         }
         var kind = type?.ToUpperInvariant() switch
         {

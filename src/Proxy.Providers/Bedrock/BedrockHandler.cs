@@ -6,16 +6,18 @@ using Proxy.Providers.Bedrock.Credentials;
 namespace Proxy.Providers.Bedrock;
 
 /// <summary>
-/// The outermost step of the bedrock transport. Two failures are the gateway's own, found before anything reaches
-/// AWS: a request Converse cannot express, and credentials that could not be had. BuildRequest is synchronous and
-/// ClassifyError only sees answers, so both come back as answers in Bedrock's own error shape
-/// ({"message"} with x-amzn-ErrorType) that <see cref="BedrockErrors"/> maps like any other.
+/// The outermost step of the bedrock transport, for the one failure found while sending before anything reaches AWS:
+/// credentials that could not be had (STS or the container endpoint down, a web identity token file missing). The
+/// signer fetches them asynchronously, after BuildRequest, so the failure comes back as an answer in Bedrock's own
+/// error shape ({"message"} with x-amzn-ErrorType) that <see cref="BedrockErrors"/> maps to 502 upstream_auth_failed
+/// like AWS's own credential errors; it then takes the relay's ordinary error path (logged, counted by status,
+/// retryable), as a Google token failure does in <see cref="Google.GoogleAuthHandler"/>. Thrown instead, it would
+/// reach the relay as a send failure and be reported as "upstream unreachable".
 /// </summary>
 internal sealed class BedrockHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request is RejectedRequest rejected) return Answer(request, HttpStatusCode.BadRequest, BedrockErrors.RequestRejected, rejected.Message);
         try
         {
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);

@@ -35,9 +35,3 @@ internal sealed class ConverseContent : HttpContent, ISignablePayload
         base.Dispose(disposing);
     }
 }
-
-/// <summary>A request the adapter could not translate: it never leaves the gateway (see <see cref="BedrockHandler"/>).</summary>
-internal sealed class RejectedRequest(Uri uri, string message) : HttpRequestMessage(HttpMethod.Post, uri)
-{
-    public string Message { get; } = message;
-}

@@ -21,8 +21,7 @@ public static class GeminiAnswer
         }
         catch (JsonException e)
         {
-            throw new CallRejectedException(new UpstreamFailure(502, OpenAiError.Upstream, "upstream_invalid_answer",
-                $"Upstream '{context.Provider}' sent an answer that is not JSON: {e.Message}", true));
+            throw new InvalidUpstreamAnswerException("the answer is not JSON (" + e.Message + ")", e);
         }
         using (doc)
         {

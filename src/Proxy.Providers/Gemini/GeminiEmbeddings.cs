@@ -28,7 +28,7 @@ public static class GeminiEmbeddings
     {
         using var doc = Parse(openAiBody);
         var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object) throw Reject("The request body must be a JSON object.");
+        if (root.ValueKind != JsonValueKind.Object) throw CallRejectedException.Invalid("The request body must be a JSON object.");
         var inputs = Inputs(root, providerType);
         int? dimensions = root.TryGetProperty("dimensions", out var d) && d.ValueKind == JsonValueKind.Number && d.TryGetInt32(out var n) ? n : null;
 
@@ -123,8 +123,7 @@ public static class GeminiEmbeddings
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             // Nothing has reached the client yet: the output buffer is only sent once this returns.
-            throw new CallRejectedException(new UpstreamFailure(502, OpenAiError.Upstream, "upstream_invalid_answer",
-                $"Upstream '{context.Provider}' sent an embeddings answer the gateway cannot read: {e.Message}", false));
+            throw new InvalidUpstreamAnswerException("the embeddings answer has not the expected shape (" + e.Message + ")", e);
         }
     }
 
@@ -147,7 +146,7 @@ public static class GeminiEmbeddings
 
     private static List<string> Inputs(JsonElement root, string providerType)
     {
-        if (!root.TryGetProperty("input", out var input)) throw Reject("'input' is required.");
+        if (!root.TryGetProperty("input", out var input)) throw CallRejectedException.Invalid("'input' is required.", "input");
         if (input.ValueKind == JsonValueKind.String) return [input.GetString()!];
         if (input.ValueKind == JsonValueKind.Array && input.GetArrayLength() > 0)
         {
@@ -155,11 +154,11 @@ public static class GeminiEmbeddings
             foreach (var item in input.EnumerateArray())
             {
                 if (item.ValueKind != JsonValueKind.String)
-                    throw Reject($"provider type '{providerType}' embeds text only: 'input' must be a string or an array of strings (token ids are not supported).", Unsupported);
+                    throw CallRejectedException.Unsupported($"provider type '{providerType}' embeds text only: 'input' must be a string or an array of strings (token ids are not supported).", "input");
                 list.Add(item.GetString()!);
             }
             return list;
         }
-        throw Reject("'input' must be a string or a non-empty array of strings.");
+        throw CallRejectedException.Invalid("'input' must be a string or a non-empty array of strings.", "input");
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using static Proxy.Providers.Gemini.GeminiRequest;
 
 namespace Proxy.Providers.Gemini;
 
@@ -24,21 +23,21 @@ internal static class GeminiMedia
             WriteFileData(w, GuessMimeType(url) ?? "image/jpeg", url);
             return;
         }
-        throw Reject($"messages[{index}]: image_url must be a base64 data URL, a gs:// URI or an http(s) URL.");
+        throw CallRejectedException.Invalid($"messages[{index}]: image_url must be a base64 data URL, a gs:// URI or an http(s) URL.", $"messages[{index}].content");
     }
 
     public static void WriteAudio(Utf8JsonWriter w, JsonElement part, int index)
     {
         if (!part.TryGetProperty("input_audio", out var audio) || audio.ValueKind != JsonValueKind.Object
             || !audio.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.String)
-            throw Reject($"messages[{index}]: an input_audio part needs input_audio.data.");
+            throw CallRejectedException.Invalid($"messages[{index}]: an input_audio part needs input_audio.data.", $"messages[{index}].content");
         var format = audio.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : "wav";
         WriteInline(w, "audio/" + format, data.GetString());
     }
 
     public static void WriteFile(Utf8JsonWriter w, JsonElement part, int index, string providerType)
     {
-        if (!part.TryGetProperty("file", out var file) || file.ValueKind != JsonValueKind.Object) throw Reject($"messages[{index}]: a file part needs 'file'.");
+        if (!part.TryGetProperty("file", out var file) || file.ValueKind != JsonValueKind.Object) throw CallRejectedException.Invalid($"messages[{index}]: a file part needs 'file'.", $"messages[{index}].content");
         var filename = file.TryGetProperty("filename", out var fn) && fn.ValueKind == JsonValueKind.String ? fn.GetString() : null;
         if (file.TryGetProperty("file_data", out var data) && data.ValueKind == JsonValueKind.String)
         {
@@ -49,13 +48,13 @@ internal static class GeminiMedia
                 return;
             }
             var mime = filename is null ? null : GuessMimeType(filename);
-            if (mime is null) throw Reject($"messages[{index}]: file_data without a data: URL needs a filename whose extension gives its type (.pdf, .png...).");
+            if (mime is null) throw CallRejectedException.Invalid($"messages[{index}]: file_data without a data: URL needs a filename whose extension gives its type (.pdf, .png...).", $"messages[{index}].content");
             WriteInline(w, mime, value);
             return;
         }
         if (file.TryGetProperty("file_id", out _))
-            throw Reject($"messages[{index}]: file_id refers to OpenAI's Files API, which provider type '{providerType}' cannot read; send file_data.", Unsupported);
-        throw Reject($"messages[{index}]: a file part needs file.file_data.");
+            throw CallRejectedException.Unsupported($"messages[{index}]: file_id refers to OpenAI's Files API, which provider type '{providerType}' cannot read; send file_data.", $"messages[{index}].content");
+        throw CallRejectedException.Invalid($"messages[{index}]: a file part needs file.file_data.", $"messages[{index}].content");
     }
 
     /// <summary>data:[mime][;params];base64,DATA. The base64 text is passed on as it is; Gemini decodes it.</summary>
@@ -64,10 +63,10 @@ internal static class GeminiMedia
         int comma = url.IndexOf(',', StringComparison.Ordinal);
         var header = comma < 0 ? "" : url.AsSpan(5, comma - 5);
         if (comma < 0 || !header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
-            throw Reject($"messages[{index}]: a data URL must be base64 (data:<type>;base64,<data>).");
+            throw CallRejectedException.Invalid($"messages[{index}]: a data URL must be base64 (data:<type>;base64,<data>).", $"messages[{index}].content");
         int semicolon = header.IndexOf(';');
         var mime = header[..semicolon];
-        if (mime.IsEmpty) throw Reject($"messages[{index}]: the data URL gives no media type.");
+        if (mime.IsEmpty) throw CallRejectedException.Invalid($"messages[{index}]: the data URL gives no media type.", $"messages[{index}].content");
         w.WriteStartObject("inlineData"u8);
         w.WriteString("mimeType"u8, mime);
         w.WriteString("data"u8, url.AsSpan(comma + 1));

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using static Proxy.Providers.Gemini.GeminiRequest;
 
 namespace Proxy.Providers.Gemini;
 
@@ -14,7 +13,7 @@ internal static class GeminiMessages
     public static void Write(JsonElement root, Utf8JsonWriter w, string providerType)
     {
         if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
-            throw Reject("'messages' must be a non-empty array.");
+            throw CallRejectedException.Invalid("'messages' must be a non-empty array.", "messages");
 
         var toolNames = ToolNames(messages);
         List<JsonElement>? system = null;
@@ -23,7 +22,7 @@ internal static class GeminiMessages
         int index = 0;
         foreach (var message in messages.EnumerateArray())
         {
-            if (message.ValueKind != JsonValueKind.Object) throw Reject($"messages[{index}] must be an object.");
+            if (message.ValueKind != JsonValueKind.Object) throw CallRejectedException.Invalid($"messages[{index}] must be an object.", $"messages[{index}]");
             var role = message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
             message.TryGetProperty("content", out var content);
             switch (role)
@@ -40,7 +39,7 @@ internal static class GeminiMessages
                 case "tool":
                     var id = message.TryGetProperty("tool_call_id", out var tid) && tid.ValueKind == JsonValueKind.String ? tid.GetString()! : "";
                     if (!toolNames.TryGetValue(id, out var name))
-                        throw Reject($"messages[{index}]: tool_call_id '{id}' matches no tool call of an earlier assistant message; Gemini needs the function's name.");
+                        throw CallRejectedException.Invalid($"messages[{index}]: tool_call_id '{id}' matches no tool call of an earlier assistant message; Gemini needs the function's name.", $"messages[{index}].tool_call_id");
                     WriteFunctionResponse(contents, name, content);
                     break;
                 case "function":
@@ -49,7 +48,7 @@ internal static class GeminiMessages
                     WriteFunctionResponse(contents, fname, content);
                     break;
                 default:
-                    throw Reject($"messages[{index}]: role '{role}' is not one of system, developer, user, assistant, tool.");
+                    throw CallRejectedException.Invalid($"messages[{index}]: role '{role}' is not one of system, developer, user, assistant, tool.", $"messages[{index}].role");
             }
             index++;
         }
@@ -106,7 +105,7 @@ internal static class GeminiMessages
             WriteText(contents, GeminiRole.User, content.GetString());
             return;
         }
-        if (content.ValueKind != JsonValueKind.Array) throw Reject($"messages[{index}].content must be a string or an array of content parts.");
+        if (content.ValueKind != JsonValueKind.Array) throw CallRejectedException.Invalid($"messages[{index}].content must be a string or an array of content parts.", $"messages[{index}].content");
         foreach (var part in content.EnumerateArray())
         {
             var type = part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
@@ -128,7 +127,7 @@ internal static class GeminiMessages
                     contents.EndPart();
                     break;
                 default:
-                    throw Reject($"messages[{index}]: content part type '{type}' is not supported by provider type '{providerType}' (text, image_url, input_audio, file are).", Unsupported);
+                    throw CallRejectedException.Unsupported($"messages[{index}]: content part type '{type}' is not supported by provider type '{providerType}' (text, image_url, input_audio, file are).", $"messages[{index}].content");
             }
         }
     }
@@ -140,7 +139,7 @@ internal static class GeminiMessages
             if (image.ValueKind == JsonValueKind.String) return image.GetString()!;
             if (image.ValueKind == JsonValueKind.Object && image.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String) return url.GetString()!;
         }
-        throw Reject($"messages[{index}]: an image_url part needs image_url.url.");
+        throw CallRejectedException.Invalid($"messages[{index}]: an image_url part needs image_url.url.", $"messages[{index}].content");
     }
 
     private static void WriteAssistant(JsonElement message, JsonElement content, ContentsWriter contents, int index)
@@ -152,7 +151,7 @@ internal static class GeminiMessages
         {
             if (call.ValueKind != JsonValueKind.Object || !call.TryGetProperty("function", out var f) || f.ValueKind != JsonValueKind.Object
                 || !f.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
-                throw Reject($"messages[{index}].tool_calls[{i}] needs function.name.");
+                throw CallRejectedException.Invalid($"messages[{index}].tool_calls[{i}] needs function.name.", $"messages[{index}].tool_calls[{i}].function.name");
             var w = contents.Part(GeminiRole.Model);
             w.WriteStartObject("functionCall"u8);
             w.WriteString("name"u8, name.GetString());
@@ -185,7 +184,7 @@ internal static class GeminiMessages
         }
         catch (JsonException)
         {
-            throw Reject($"messages[{index}].tool_calls[{call}].function.arguments must be a JSON object in a string.");
+            throw CallRejectedException.Unsupported($"messages[{index}].tool_calls[{call}].function.arguments must be a JSON object in a string.", $"messages[{index}].tool_calls[{call}].function.arguments");
         }
     }
 
@@ -252,7 +251,7 @@ internal static class GeminiMessages
             if (part.ValueKind != JsonValueKind.Object) continue;
             var type = part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             var key = type == "refusal" ? "refusal" : "text";
-            if (type is not ("text" or "refusal")) throw Reject($"A {role} message may only hold text parts (got '{type}').", Unsupported);
+            if (type is not ("text" or "refusal")) throw CallRejectedException.Invalid($"A {role} message may only hold text parts (got '{type}').");
             if (part.TryGetProperty(key, out var text) && text.ValueKind == JsonValueKind.String && text.GetString() is { Length: > 0 } s) yield return s;
         }
     }

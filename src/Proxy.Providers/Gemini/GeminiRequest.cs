@@ -16,7 +16,7 @@ public static class GeminiRequest
     {
         using var doc = Parse(openAiBody);
         var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object) throw Reject("The request body must be a JSON object.");
+        if (root.ValueKind != JsonValueKind.Object) throw CallRejectedException.Invalid("The request body must be a JSON object.");
 
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(openAiBody.Length + 256);
         using (var w = new Utf8JsonWriter(buffer, JsonOutput.Options))
@@ -38,14 +38,14 @@ public static class GeminiRequest
         }
         catch (JsonException e)
         {
-            throw Reject("The request body is not valid JSON: " + e.Message);
+            throw CallRejectedException.Invalid("The request body is not valid JSON: " + e.Message);
         }
     }
 
     private static void WriteGenerationConfig(JsonElement root, Utf8JsonWriter w, string providerType)
     {
         if (root.TryGetProperty("n", out var n) && n.ValueKind == JsonValueKind.Number && (!n.TryGetInt32(out int count) || count > 1))
-            throw Reject($"n > 1 is not supported by provider type '{providerType}': ask for one choice per request.", Unsupported);
+            throw CallRejectedException.Unsupported($"n > 1 is not supported by provider type '{providerType}': ask for one choice per request.", "n");
 
         bool open = false;
         void Begin()
@@ -58,7 +58,7 @@ public static class GeminiRequest
         foreach (var (from, to) in Numbers)
         {
             if (!root.TryGetProperty(from, out var value) || value.ValueKind == JsonValueKind.Null) continue;
-            if (value.ValueKind != JsonValueKind.Number) throw Reject($"'{from}' must be a number.");
+            if (value.ValueKind != JsonValueKind.Number) throw CallRejectedException.Invalid($"'{from}' must be a number.", from);
             Begin();
             w.WritePropertyName(to);
             value.WriteTo(w);
@@ -109,7 +109,7 @@ public static class GeminiRequest
                     }
                     break;
                 default:
-                    throw Reject($"response_format type '{type}' is not supported by provider type '{providerType}' (text, json_object, json_schema are).", Unsupported);
+                    throw CallRejectedException.Unsupported($"response_format type '{type}' is not supported by provider type '{providerType}' (text, json_object, json_schema are).", "response_format.type");
             }
         }
 
@@ -134,11 +134,4 @@ public static class GeminiRequest
         ("presence_penalty", "presencePenalty"),
         ("frequency_penalty", "frequencyPenalty"),
     ];
-
-    /// <summary>The code for a valid OpenAI request that asks for something Gemini cannot do.</summary>
-    internal const string Unsupported = "unsupported_parameter";
-
-    /// <summary>A 400 for the client: its request cannot be translated.</summary>
-    internal static CallRejectedException Reject(string message, string code = "invalid_request_body") =>
-        new(new UpstreamFailure(400, OpenAiError.InvalidRequest, code, message, false));
 }

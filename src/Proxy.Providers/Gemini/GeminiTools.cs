@@ -1,5 +1,4 @@
 using System.Text.Json;
-using static Proxy.Providers.Gemini.GeminiRequest;
 
 namespace Proxy.Providers.Gemini;
 
@@ -33,10 +32,10 @@ internal static class GeminiTools
     private static void WriteDeclaration(JsonElement tool, Utf8JsonWriter w, int index, string providerType)
     {
         var type = tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        if (type != "function") throw Reject($"tools[{index}]: tool type '{type}' is not supported by provider type '{providerType}' (only function tools are).", Unsupported);
+        if (type != "function") throw CallRejectedException.Unsupported($"tools[{index}]: tool type '{type}' is not supported by provider type '{providerType}' (only function tools are).", $"tools[{index}].type");
         if (!tool.TryGetProperty("function", out var f) || f.ValueKind != JsonValueKind.Object
             || !f.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
-            throw Reject($"tools[{index}] needs function.name.");
+            throw CallRejectedException.Invalid($"tools[{index}] needs function.name.", $"tools[{index}].function.name");
 
         w.WriteStartObject();
         w.WriteString("name"u8, name.GetString());
@@ -61,7 +60,7 @@ internal static class GeminiTools
                 "auto" => "AUTO",
                 "none" => "NONE",
                 "required" => "ANY",
-                var other => throw Reject($"tool_choice '{other}' is not one of auto, none, required.", Unsupported),
+                var other => throw CallRejectedException.Unsupported($"tool_choice '{other}' is not one of auto, none, required.", "tool_choice"),
             };
         }
         else if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("type", out var type) && type.ValueEquals("function")
@@ -73,7 +72,7 @@ internal static class GeminiTools
         }
         else
         {
-            throw Reject($"This tool_choice is not supported by provider type '{providerType}': use auto, none, required or {{\"type\":\"function\",\"function\":{{\"name\":...}}}}.", Unsupported);
+            throw CallRejectedException.Unsupported($"This tool_choice is not supported by provider type '{providerType}': use auto, none, required or {{\"type\":\"function\",\"function\":{{\"name\":...}}}}.", "tool_choice");
         }
 
         w.WriteStartObject("toolConfig"u8);

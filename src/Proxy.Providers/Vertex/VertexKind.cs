@@ -1,4 +1,5 @@
 using Proxy.Config;
+using Proxy.Providers.Anthropic;
 using Proxy.Providers.Gemini;
 using Proxy.Providers.Google;
 
@@ -7,7 +8,7 @@ namespace Proxy.Providers.Vertex;
 /// <summary>
 /// "vertex": models on Google Cloud Vertex AI, one provider entry per project and region, authenticated with OAuth2
 /// access tokens (a service-account key file or the metadata server; see <see cref="GoogleCredentials"/>).
-/// <c>publisher</c> says whose models the entry serves and so which translation it uses; today: google (Gemini).
+/// <c>publisher</c> says whose models the entry serves and so which translation it uses: google (Gemini) or anthropic (Claude).
 /// </summary>
 public sealed class VertexKind : IProviderKind
 {
@@ -15,8 +16,11 @@ public sealed class VertexKind : IProviderKind
     public const string Region = "region";
     public const string Publisher = "publisher";
 
+    /// <summary>Claude requires max_tokens; sent when the client gives none (publisher anthropic only, as for type anthropic).</summary>
+    public const string DefaultMaxTokens = "default_max_tokens";
+
     /// <summary>Publishers this gateway can translate for. Adding one: a case here and in <see cref="CreateAdapter"/>.</summary>
-    private static readonly string[] Publishers = ["google"];
+    private static readonly string[] Publishers = ["google", "anthropic"];
 
     public string Type => "vertex";
 
@@ -25,7 +29,7 @@ public sealed class VertexKind : IProviderKind
 
     public bool UsesNetwork => true;
 
-    public IReadOnlyCollection<string> ExtraFields { get; } = [Project, Region, Publisher, .. GoogleCredentials.Fields];
+    public IReadOnlyCollection<string> ExtraFields { get; } = [Project, Region, Publisher, DefaultMaxTokens, .. GoogleCredentials.Fields];
 
     public void Validate(ProviderSettings settings, Action<string, string> error)
     {
@@ -38,6 +42,11 @@ public sealed class VertexKind : IProviderKind
         var publisher = settings.Extra.GetValueOrDefault(Publisher);
         if (publisher is not null && !Publishers.Contains(publisher))
             error(Publisher, $"publisher '{publisher}' is not supported; one of: {string.Join(", ", Publishers)}");
+        if (settings.Extra.ContainsKey(DefaultMaxTokens))
+        {
+            if (publisher == "anthropic") AnthropicSettings.Read(settings, error);
+            else error(DefaultMaxTokens, "only used with publisher: anthropic");
+        }
         if (!string.IsNullOrEmpty(settings.ApiKey))
             error("api_key", "not used by type 'vertex': it authenticates with OAuth2 tokens (credentials_file, or the metadata server without it)");
         GoogleCredentials.Validate(settings, error);
@@ -51,6 +60,7 @@ public sealed class VertexKind : IProviderKind
         return publisher switch
         {
             "google" => new GeminiAdapter(settings, invoker, new VertexGeminiEndpoint(location)),
+            "anthropic" => new AnthropicVertexAdapter(settings, invoker, location, AnthropicSettings.Read(settings, null).DefaultMaxTokens),
             _ => throw new InvalidOperationException($"publisher '{publisher}' passed validation but has no adapter"),
         };
     }

@@ -3,8 +3,9 @@ namespace Proxy.Providers.Vertex;
 /// <summary>
 /// One Vertex AI project and region, and the URLs of the publisher models served there:
 /// <c>{base}/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:{method}</c>, where base is
-/// <c>https://{region}-aiplatform.googleapis.com/v1</c>, or <c>https://aiplatform.googleapis.com/v1</c> for the
-/// <c>global</c> region (or base_url when configured, so tests point at loopback).
+/// <c>https://{region}-aiplatform.googleapis.com/v1</c>, <c>https://aiplatform.googleapis.com/v1</c> for the
+/// <c>global</c> region, <c>https://aiplatform.{us|eu}.rep.googleapis.com/v1</c> for the <c>us</c> and <c>eu</c>
+/// multi-regions (or base_url when configured, so tests point at loopback).
 /// Every publisher (google for Gemini, anthropic for Claude...) shares this shape; only the model and method differ.
 /// </summary>
 public sealed class VertexLocation
@@ -19,7 +20,13 @@ public sealed class VertexLocation
     {
         Project = project;
         Region = region;
-        BaseUrl = configuredBaseUrl == GlobalBaseUrl && region != "global" ? new Uri($"https://{region}-aiplatform.googleapis.com/v1") : configuredBaseUrl;
+        BaseUrl = configuredBaseUrl != GlobalBaseUrl ? configuredBaseUrl : region switch
+        {
+            "global" => GlobalBaseUrl,
+            // The us and eu multi-region endpoints have hosts of their own (as Anthropic's Vertex SDKs address them).
+            "us" or "eu" => new Uri($"https://aiplatform.{region}.rep.googleapis.com/v1"),
+            _ => new Uri($"https://{region}-aiplatform.googleapis.com/v1"),
+        };
         _base = BaseUrl.ToString().TrimEnd('/');
         _prefix = $"{_base}/projects/{Uri.EscapeDataString(project)}/locations/{Uri.EscapeDataString(region)}";
     }

@@ -134,7 +134,7 @@ public class AnthropicRequestTests
         var adapter = Adapter();
         var call = Fixture.Call(adapter.Settings, """{"model":"c","input":"x"}"""u8.ToArray(), Model, Operation.Embeddings);
 
-        var error = Assert.Throws<UnsupportedRequestException>(() => adapter.BuildRequest(call));
+        var error = Assert.Throws<CallRejectedException>(() => adapter.BuildRequest(call));
         Assert.Contains("embeddings", error.Message, StringComparison.Ordinal);
     }
 }

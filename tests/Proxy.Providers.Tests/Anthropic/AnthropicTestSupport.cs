@@ -34,6 +34,6 @@ internal static class AnthropicTestSupport
         return (request, Encoding.UTF8.GetString(Fixture.ContentBytes(request)));
     }
 
-    public static UnsupportedRequestException Refused(string openAiBody) =>
-        Assert.Throws<UnsupportedRequestException>(() => Build(openAiBody));
+    public static CallRejectedException Refused(string openAiBody) =>
+        Assert.Throws<CallRejectedException>(() => Build(openAiBody));
 }

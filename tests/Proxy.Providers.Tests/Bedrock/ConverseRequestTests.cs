@@ -73,10 +73,10 @@ public class ConverseRequestTests
     {
         var settings = BedrockFixtures.Settings();
         using var adapter = BedrockFixtures.Adapter(settings);
-        using var request = adapter.BuildRequest(BedrockFixtures.Call(settings, body));
-        var rejected = Assert.IsType<RejectedRequest>(request);
+        var rejected = Assert.Throws<CallRejectedException>(() => adapter.BuildRequest(BedrockFixtures.Call(settings, body)));
+        Assert.Equal(400, rejected.Failure.Status);
         Assert.Contains(reason, rejected.Message, StringComparison.Ordinal);
-        Assert.EndsWith($"(param: {param})", rejected.Message, StringComparison.Ordinal);
+        Assert.Equal(param, rejected.Param);
     }
 
     [Fact]
@@ -86,8 +86,9 @@ public class ConverseRequestTests
         using var adapter = BedrockFixtures.Adapter(settings);
         var chat = BedrockFixtures.Call(settings, """{"model":"m","input":"x"}""");
         var call = new UpstreamCall(Operation.Embeddings, chat.Body, chat.Facts, chat.Target, chat.RequestId);
-        using var request = adapter.BuildRequest(call);
-        Assert.Contains("chat completions only", Assert.IsType<RejectedRequest>(request).Message, StringComparison.Ordinal);
+        var rejected = Assert.Throws<CallRejectedException>(() => adapter.BuildRequest(call));
+        Assert.Contains("chat completions only", rejected.Message, StringComparison.Ordinal);
+        Assert.Equal("unsupported_by_provider", rejected.Failure.Code);
     }
 
     internal static string Body(HttpRequestMessage request) =>

@@ -38,7 +38,22 @@ public class ConverseResponseTests
         using var adapter = BedrockFixtures.Adapter(settings);
         var call = BedrockFixtures.Call(settings, """{"model":"claude","messages":[]}""");
         var usage = default(Usage);
-        var e = Assert.Throws<InvalidDataException>(() => adapter.TranscodeResponse("""{"unexpected":true}"""u8, call, new ArrayBufferWriter<byte>(), ref usage));
+        var e = Assert.Throws<InvalidUpstreamAnswerException>(() => adapter.TranscodeResponse("""{"unexpected":true}"""u8, call, new ArrayBufferWriter<byte>(), ref usage));
         Assert.Contains("not a Converse answer", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"output":"oops"}""")]
+    [InlineData("""{"output":{"message":{"content":["text"]}}}""")]
+    [InlineData("""{"output":{"message":{"content":[{"toolUse":{"toolUseId":5,"name":"f","input":{}}}]}},"stopReason":"tool_use"}""")]
+    [InlineData("not json")]
+    public void Answer_OfAnotherShape_IsAnInvalidUpstreamAnswer_NotACrash(string body)
+    {
+        var settings = BedrockFixtures.Settings();
+        using var adapter = BedrockFixtures.Adapter(settings);
+        var call = BedrockFixtures.Call(settings, """{"model":"claude","messages":[]}""");
+        var usage = default(Usage);
+
+        Assert.Throws<InvalidUpstreamAnswerException>(() => adapter.TranscodeResponse(System.Text.Encoding.UTF8.GetBytes(body), call, new ArrayBufferWriter<byte>(), ref usage));
     }
 }

@@ -61,12 +61,11 @@ public class GeminiAnswerTests
     }
 
     [Fact]
-    public void Answer_NotJson_Is502()
+    public void Answer_NotJson_IsAnInvalidUpstreamAnswer()
     {
-        var e = Assert.Throws<CallRejectedException>(() => Transcode("<html>oops</html>"u8.ToArray()));
+        var e = Assert.Throws<InvalidUpstreamAnswerException>(() => Transcode("<html>oops</html>"u8.ToArray()));
 
-        Assert.Equal(502, e.Failure.Status);
-        Assert.Equal("upstream_invalid_answer", e.Failure.Code);
+        Assert.StartsWith("the answer is not JSON", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

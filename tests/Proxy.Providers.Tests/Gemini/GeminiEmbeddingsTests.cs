@@ -39,6 +39,7 @@ public class GeminiEmbeddingsTests
         var e = Assert.Throws<CallRejectedException>(() => GeminiEmbeddings.Translate(Encoding.UTF8.GetBytes(json), GeminiEmbeddingApi.Predict, "m", "vertex"));
 
         Assert.Equal(400, e.Failure.Status);
+        Assert.Equal("input", e.Param);
         Assert.Contains(message, e.Failure.Message, StringComparison.Ordinal);
     }
 
@@ -70,12 +71,11 @@ public class GeminiEmbeddingsTests
     }
 
     [Fact]
-    public void Answer_Unreadable_Is502()
+    public void Answer_Unreadable_IsAnInvalidUpstreamAnswer()
     {
-        var e = Assert.Throws<CallRejectedException>(() => Answer("""{"something": "else"}""", GeminiEmbeddingApi.Predict, Request));
+        var e = Assert.Throws<InvalidUpstreamAnswerException>(() => Answer("""{"something": "else"}""", GeminiEmbeddingApi.Predict, Request));
 
-        Assert.Equal(502, e.Failure.Status);
-        Assert.Equal("upstream_invalid_answer", e.Failure.Code);
+        Assert.Contains("embeddings answer", e.Message, StringComparison.Ordinal);
     }
 
     private static (string Json, Usage Usage) Answer(string upstream, GeminiEmbeddingApi api, string request)

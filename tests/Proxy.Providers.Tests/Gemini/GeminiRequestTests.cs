@@ -47,26 +47,27 @@ public class GeminiRequestTests
     }
 
     [Theory]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"n":2}""", "n > 1 is not supported by provider type 'gemini'", "unsupported_parameter")]
-    [InlineData("""{"model":"m","messages":[]}""", "'messages' must be a non-empty array", "invalid_request_body")]
-    [InlineData("""{"model":"m","messages":[{"role":"critic","content":"hi"}]}""", "role 'critic'", "invalid_request_body")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"video_url","video_url":{"url":"x"}}]}]}""", "content part type 'video_url'", "unsupported_parameter")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x/y.png"}}]}]}""", "image_url must be a base64 data URL", "invalid_request_body")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png,abc"}}]}]}""", "must be base64", "invalid_request_body")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"file_id":"file-abc"}}]}]}""", "file_id refers to OpenAI's Files API", "unsupported_parameter")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"tool","tool_call_id":"nope","content":"x"}]}""", "tool_call_id 'nope' matches no tool call", "invalid_request_body")]
-    [InlineData("""{"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{not json"}}]}]}""", "arguments must be a JSON object", "invalid_request_body")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"web_search"}]}""", "tool type 'web_search'", "unsupported_parameter")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[]}}}""", "This tool_choice is not supported", "unsupported_parameter")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"xml"}}""", "response_format type 'xml'", "unsupported_parameter")]
-    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":"hot"}""", "'temperature' must be a number", "invalid_request_body")]
-    public void Request_Untranslatable_IsRejectedWith400(string json, string message, string code)
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"n":2}""", "n > 1 is not supported by provider type 'gemini'", "unsupported_by_provider", "n")]
+    [InlineData("""{"model":"m","messages":[]}""", "'messages' must be a non-empty array", "invalid_request_body", "messages")]
+    [InlineData("""{"model":"m","messages":[{"role":"critic","content":"hi"}]}""", "role 'critic'", "invalid_request_body", "messages[0].role")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"video_url","video_url":{"url":"x"}}]}]}""", "content part type 'video_url'", "unsupported_by_provider", "messages[0].content")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x/y.png"}}]}]}""", "image_url must be a base64 data URL", "invalid_request_body", "messages[0].content")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png,abc"}}]}]}""", "must be base64", "invalid_request_body", "messages[0].content")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"file_id":"file-abc"}}]}]}""", "file_id refers to OpenAI's Files API", "unsupported_by_provider", "messages[0].content")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"tool","tool_call_id":"nope","content":"x"}]}""", "tool_call_id 'nope' matches no tool call", "invalid_request_body", "messages[1].tool_call_id")]
+    [InlineData("""{"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{not json"}}]}]}""", "arguments must be a JSON object", "unsupported_by_provider", "messages[0].tool_calls[0].function.arguments")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"web_search"}]}""", "tool type 'web_search'", "unsupported_by_provider", "tools[0].type")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[]}}}""", "This tool_choice is not supported", "unsupported_by_provider", "tool_choice")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"xml"}}""", "response_format type 'xml'", "unsupported_by_provider", "response_format.type")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":"hot"}""", "'temperature' must be a number", "invalid_request_body", "temperature")]
+    public void Request_Untranslatable_IsRejectedWith400NamingTheParam(string json, string message, string code, string param)
     {
         var e = Assert.Throws<CallRejectedException>(() => GeminiRequest.Translate(Encoding.UTF8.GetBytes(json), "gemini"));
 
         Assert.Equal(400, e.Failure.Status);
         Assert.Equal("invalid_request_error", e.Failure.Type);
         Assert.Equal(code, e.Failure.Code);
+        Assert.Equal(param, e.Param);
         Assert.Contains(message, e.Failure.Message, StringComparison.Ordinal);
     }
 

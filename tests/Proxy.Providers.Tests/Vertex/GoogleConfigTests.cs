@@ -80,6 +80,48 @@ public sealed class GoogleConfigTests : IDisposable
         Assert.All(e.Errors.Where(x => x.Path.StartsWith("providers.vtx.", StringComparison.Ordinal) && x.Path != "providers.vtx.project"), x => Assert.True(x.Line > 0));
     }
 
+    [Fact]
+    public void Config_PublisherAnthropic_LoadsClaudeOnVertex_AndDefaultMaxTokensOnlyThere()
+    {
+        var config = Load($"""
+            providers:
+              claude:
+                type: vertex
+                project: my-proj
+                region: us-east5
+                publisher: anthropic
+                default_max_tokens: 8192
+                credentials_file: {_account.Path}
+            routes:
+              sonnet: {"{"} provider: claude, model: claude-sonnet-4-5@20250929 {"}"}
+            keys: []
+            """);
+        Assert.IsType<AnthropicVertexAdapter>(config.Providers["claude"].Adapter);
+        foreach (var p in config.Providers.Values) p.Adapter.Dispose();
+
+        var e = Assert.Throws<ConfigException>(() => Load($"""
+            providers:
+              gem:
+                type: vertex
+                project: my-proj
+                region: us-central1
+                default_max_tokens: 100
+                credentials_file: {_account.Path}
+              claude:
+                type: vertex
+                project: my-proj
+                region: us-east5
+                publisher: anthropic
+                default_max_tokens: lots
+                credentials_file: {_account.Path}
+            routes: {"{"}{"}"}
+            keys: []
+            """));
+        var messages = e.Errors.Select(x => $"{x.Path}: {x.Reason}").ToList();
+        Assert.Contains("providers.gem.default_max_tokens: only used with publisher: anthropic", messages);
+        Assert.Contains(messages, m => m.StartsWith("providers.claude.default_max_tokens: 'lots' is not a whole number", StringComparison.Ordinal));
+    }
+
     private GatewayConfig Load(string yaml)
     {
         var path = Path.Combine(_dir, "gateway.yaml");

@@ -10,7 +10,8 @@ public class VertexEndpointTests
     [InlineData("us-central1", false, "https://us-central1-aiplatform.googleapis.com/v1/projects/my-proj/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent")]
     [InlineData("europe-west4", true, "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse")]
     [InlineData("global", false, "https://aiplatform.googleapis.com/v1/projects/my-proj/locations/global/publishers/google/models/gemini-2.5-flash:generateContent")]
-    public void Vertex_DefaultBase_IsTheRegionsHostOrTheGlobalOne(string region, bool stream, string expected)
+    [InlineData("us", false, "https://aiplatform.us.rep.googleapis.com/v1/projects/my-proj/locations/us/publishers/google/models/gemini-2.5-flash:generateContent")]
+    public void Vertex_DefaultBase_IsTheRegionsHostTheMultiRegionsOrTheGlobalOne(string region, bool stream, string expected)
     {
         var endpoint = new VertexGeminiEndpoint(new VertexLocation(VertexLocation.GlobalBaseUrl, "my-proj", region));
 

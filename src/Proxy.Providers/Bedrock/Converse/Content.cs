@@ -8,13 +8,13 @@ internal static class Content
     public static void WriteUser(Utf8JsonWriter writer, JsonElement message, string param)
     {
         if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
-            throw new RequestRejectedException("A user message needs content.", param + ".content");
+            throw CallRejectedException.Invalid("A user message needs content.", param + ".content");
         if (content.ValueKind == JsonValueKind.String)
         {
             WriteText(writer, content.GetString()!);
             return;
         }
-        if (content.ValueKind != JsonValueKind.Array) throw new RequestRejectedException("'content' must be a string or an array of parts.", param + ".content");
+        if (content.ValueKind != JsonValueKind.Array) throw CallRejectedException.Invalid("'content' must be a string or an array of parts.", param + ".content");
         int i = 0;
         foreach (var part in content.EnumerateArray())
         {
@@ -29,7 +29,7 @@ internal static class Content
                     Images.Write(writer, part, partParam);
                     break;
                 default:
-                    throw new RequestRejectedException($"Content part type '{type}' is not supported for Bedrock (text and image_url are).", partParam + ".type");
+                    throw CallRejectedException.Unsupported($"Content part type '{type}' is not supported for Bedrock (text and image_url are).", partParam + ".type");
             }
         }
     }
@@ -43,7 +43,7 @@ internal static class Content
             if (!string.IsNullOrWhiteSpace(text)) WriteText(writer, text);
         }
         if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind == JsonValueKind.Null) return false;
-        if (calls.ValueKind != JsonValueKind.Array) throw new RequestRejectedException("'tool_calls' must be an array.", param + ".tool_calls");
+        if (calls.ValueKind != JsonValueKind.Array) throw CallRejectedException.Invalid("'tool_calls' must be an array.", param + ".tool_calls");
         int i = 0;
         bool any = false;
         foreach (var call in calls.EnumerateArray())
@@ -51,7 +51,7 @@ internal static class Content
             var callParam = $"{param}.tool_calls[{i++}]";
             var id = String(call, "id", callParam);
             if (!call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
-                throw new RequestRejectedException("A tool call needs a function.", callParam + ".function");
+                throw CallRejectedException.Invalid("A tool call needs a function.", callParam + ".function");
             var name = String(function, "name", callParam + ".function");
             var arguments = function.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "";
             writer.WriteStartObject();
@@ -95,13 +95,13 @@ internal static class Content
             yield return content.GetString()!;
             yield break;
         }
-        if (content.ValueKind != JsonValueKind.Array) throw new RequestRejectedException("'content' must be a string or an array of parts.", param + ".content");
+        if (content.ValueKind != JsonValueKind.Array) throw CallRejectedException.Invalid("'content' must be a string or an array of parts.", param + ".content");
         int i = 0;
         foreach (var part in content.EnumerateArray())
         {
             var partParam = $"{param}.content[{i++}]";
             if (!part.TryGetProperty("type", out var type) || !type.ValueEquals("text"u8))
-                throw new RequestRejectedException("Only text parts are supported in this message for Bedrock.", partParam + ".type");
+                throw CallRejectedException.Invalid("Only text parts are supported in this message for Bedrock.", partParam + ".type");
             yield return PartText(part, partParam);
         }
     }
@@ -109,7 +109,7 @@ internal static class Content
     private static string PartText(JsonElement part, string param) =>
         part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String
             ? text.GetString()!
-            : throw new RequestRejectedException("A text part needs 'text'.", param + ".text");
+            : throw CallRejectedException.Invalid("A text part needs 'text'.", param + ".text");
 
     private static void WriteText(Utf8JsonWriter writer, string text)
     {
@@ -130,17 +130,17 @@ internal static class Content
         try
         {
             using var doc = JsonDocument.Parse(arguments);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new RequestRejectedException("Tool call arguments must be a JSON object.", param);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw CallRejectedException.Unsupported("Tool call arguments must be a JSON object.", param);
             doc.RootElement.WriteTo(writer);
         }
         catch (JsonException)
         {
-            throw new RequestRejectedException("Tool call arguments are not valid JSON.", param);
+            throw CallRejectedException.Unsupported("Tool call arguments are not valid JSON.", param);
         }
     }
 
     internal static string String(JsonElement obj, string name, string param) =>
         obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s
             ? s
-            : throw new RequestRejectedException($"'{name}' is required.", param + "." + name);
+            : throw CallRejectedException.Invalid($"'{name}' is required.", param + "." + name);
 }

@@ -9,7 +9,7 @@ namespace Proxy.Providers.Bedrock.Converse;
 /// blocks; user, assistant and tool messages become alternating user/assistant turns (consecutive ones of the same
 /// role merged, as Converse requires); images travel inline; tools, tool calls and tool results map one to one; the
 /// sampling fields go to inferenceConfig. What Converse cannot express is refused with a clear message (see
-/// <see cref="RequestRejectedException"/>), never silently changed; fields it has no use for are dropped.
+/// <see cref="CallRejectedException"/>), never silently changed; fields it has no use for are dropped.
 /// </summary>
 public static class ConverseRequestWriter
 {
@@ -22,15 +22,15 @@ public static class ConverseRequestWriter
         }
         catch (JsonException e)
         {
-            throw new RequestRejectedException("The request body is not valid JSON: " + e.Message);
+            throw CallRejectedException.Invalid("The request body is not valid JSON: " + e.Message);
         }
         using (doc)
         {
             var root = doc.RootElement;
             if (root.TryGetProperty("n", out var n) && n.ValueKind == JsonValueKind.Number && (!n.TryGetInt32(out var count) || count != 1))
-                throw new RequestRejectedException("Bedrock returns one choice per request: 'n' must be 1.", "n");
+                throw CallRejectedException.Unsupported("Bedrock returns one choice per request: 'n' must be 1.", "n");
             if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
-                throw new RequestRejectedException("'messages' must be an array.", "messages");
+                throw CallRejectedException.Invalid("'messages' must be an array.", "messages");
 
             using var writer = new Utf8JsonWriter(output, JsonOutput.Options);
             writer.WriteStartObject();
@@ -51,7 +51,7 @@ public static class ConverseRequestWriter
         root.TryGetProperty("stop", out var stop);
         bool hasStop = stop.ValueKind is JsonValueKind.String or JsonValueKind.Array;
         if (stop.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null) && !hasStop)
-            throw new RequestRejectedException("'stop' must be a string or an array of strings.", "stop");
+            throw CallRejectedException.Invalid("'stop' must be a string or an array of strings.", "stop");
         if (maxTokens.ValueKind == JsonValueKind.Undefined && temperature.ValueKind == JsonValueKind.Undefined
             && topP.ValueKind == JsonValueKind.Undefined && !hasStop) return;
 
@@ -79,7 +79,7 @@ public static class ConverseRequestWriter
             {
                 foreach (var s in stop.EnumerateArray())
                 {
-                    if (s.ValueKind != JsonValueKind.String) throw new RequestRejectedException("'stop' must hold strings.", "stop");
+                    if (s.ValueKind != JsonValueKind.String) throw CallRejectedException.Invalid("'stop' must hold strings.", "stop");
                     writer.WriteStringValue(s.GetString());
                 }
             }
@@ -92,31 +92,7 @@ public static class ConverseRequestWriter
     private static JsonElement Number(JsonElement root, string name)
     {
         if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return default;
-        if (value.ValueKind != JsonValueKind.Number) throw new RequestRejectedException($"'{name}' must be a number.", name);
+        if (value.ValueKind != JsonValueKind.Number) throw CallRejectedException.Invalid($"'{name}' must be a number.", name);
         return value;
     }
-}
-
-/// <summary>The request cannot be expressed in Converse; the client gets a 400 with this message.</summary>
-public sealed class RequestRejectedException : Exception
-{
-    public RequestRejectedException()
-    {
-    }
-
-    public RequestRejectedException(string message)
-        : base(message)
-    {
-    }
-
-    public RequestRejectedException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    public RequestRejectedException(string message, string? param)
-        : base(message) => Param = param;
-
-    /// <summary>The request field at fault, when there is one.</summary>
-    public string? Param { get; }
 }

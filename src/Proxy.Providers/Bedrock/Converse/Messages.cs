@@ -15,14 +15,14 @@ internal static class Messages
         foreach (var message in messages.EnumerateArray())
         {
             var param = $"messages[{index++}]";
-            if (message.ValueKind != JsonValueKind.Object) throw new RequestRejectedException("Each message must be an object.", param);
+            if (message.ValueKind != JsonValueKind.Object) throw CallRejectedException.Invalid("Each message must be an object.", param);
             var role = message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
             string turn = role switch
             {
                 "system" or "developer" => "",
                 "user" or "tool" => "user",
                 "assistant" => "assistant",
-                _ => throw new RequestRejectedException($"Message role '{role}' is not supported for Bedrock.", param + ".role"),
+                _ => throw CallRejectedException.Unsupported($"Message role '{role}' is not supported for Bedrock.", param + ".role"),
             };
             if (turn.Length == 0) continue;
             if (open != turn)

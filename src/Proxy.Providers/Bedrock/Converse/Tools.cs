@@ -10,7 +10,7 @@ internal static class Tools
         root.TryGetProperty("tools", out var tools);
         bool hasTools = tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0;
         if (tools.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Array))
-            throw new RequestRejectedException("'tools' must be an array.", "tools");
+            throw CallRejectedException.Invalid("'tools' must be an array.", "tools");
         root.TryGetProperty("tool_choice", out var choice);
         bool none = choice.ValueKind == JsonValueKind.String && choice.ValueEquals("none"u8);
         if (!hasTools) return;
@@ -25,9 +25,9 @@ internal static class Tools
         {
             var param = $"tools[{i++}]";
             if (!tool.TryGetProperty("type", out var type) || !type.ValueEquals("function"u8))
-                throw new RequestRejectedException("Only function tools are supported for Bedrock.", param + ".type");
+                throw CallRejectedException.Unsupported("Only function tools are supported for Bedrock.", param + ".type");
             if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
-                throw new RequestRejectedException("A function tool needs 'function'.", param + ".function");
+                throw CallRejectedException.Invalid("A function tool needs 'function'.", param + ".function");
             writer.WriteStartObject();
             writer.WriteStartObject("toolSpec"u8);
             writer.WriteString("name"u8, Content.String(function, "name", param + ".function"));
@@ -60,7 +60,7 @@ internal static class Tools
         if (choice.ValueKind == JsonValueKind.String)
         {
             var name = choice.ValueEquals("auto"u8) ? "auto"u8 : choice.ValueEquals("required"u8) ? "any"u8
-                : throw new RequestRejectedException($"tool_choice '{choice.GetString()}' is not one of none, auto, required.", "tool_choice");
+                : throw CallRejectedException.Invalid($"tool_choice '{choice.GetString()}' is not one of none, auto, required.", "tool_choice");
             writer.WriteStartObject("toolChoice"u8);
             writer.WriteStartObject(name);
             writer.WriteEndObject();
@@ -76,6 +76,6 @@ internal static class Tools
             writer.WriteEndObject();
             return;
         }
-        throw new RequestRejectedException("tool_choice must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":...}}.", "tool_choice");
+        throw CallRejectedException.Unsupported("tool_choice must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":...}}.", "tool_choice");
     }
 }

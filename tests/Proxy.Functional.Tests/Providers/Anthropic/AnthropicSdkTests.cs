@@ -1,9 +1,3 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
-using System.Text;
-using System.Text.Json;
-using OpenAI;
-using OpenAI.Chat;
 using Proxy.Functional.Tests.Fixtures;
 
 namespace Proxy.Functional.Tests.Providers.Anthropic;
@@ -11,126 +5,35 @@ namespace Proxy.Functional.Tests.Providers.Anthropic;
 /// <summary>The official OpenAI .NET SDK, unchanged, talking to Claude through the gateway (fake Anthropic upstream).</summary>
 public sealed class AnthropicSdkTests
 {
-    private static ChatClient Chat(TestEnv env) => new("claude-test", new ApiKeyCredential(TestKeys.All), new OpenAIClientOptions
-    {
-        Endpoint = new Uri(env.Gateway.BaseUrl + "/v1"),
-        NetworkTimeout = TimeSpan.FromSeconds(10),
-        RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-    });
-
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token;
-
-    private static readonly ChatTool Weather = ChatTool.CreateFunctionTool("get_weather", "Weather for a city",
-        BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"""));
-
     [Fact]
     public async Task Sdk_CompleteChat_Anthropic()
     {
         await using var env = await TestEnv.StartAsync(AnthropicUpstream.Config);
-        env.Upstream.Handler = ctx => Upstream.Json(ctx, 200, AnthropicUpstream.TextMessage);
 
-        ChatCompletion completion = await Chat(env).CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("hello")], cancellationToken: Timeout());
-
-        Assert.Equal("Hello from Claude é ✓", completion.Content.Single().Text);
-        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
-        Assert.Equal("claude-sonnet-4-5-20250929", completion.Model);
-        Assert.Equal(13, completion.Usage.InputTokenCount);
-        Assert.Equal(4, completion.Usage.InputTokenDetails.CachedTokenCount);
-        Assert.Equal(6, completion.Usage.OutputTokenCount);
+        await AnthropicSdkScenarios.PlainAsync(AnthropicSdkScenarios.Chat(env.Gateway.BaseUrl), env.Upstream);
     }
 
     [Fact]
     public async Task Sdk_CompleteChatStreaming_Anthropic_TextAndUsage()
     {
         await using var env = await TestEnv.StartAsync(AnthropicUpstream.Config);
-        env.Upstream.Handler = ctx => Upstream.Sse(ctx, AnthropicUpstream.TextStream);
 
-        var text = new StringBuilder();
-        ChatTokenUsage? usage = null;
-        ChatFinishReason? finish = null;
-        await foreach (var update in Chat(env).CompleteChatStreamingAsync([new UserChatMessage("hello")], cancellationToken: Timeout()))
-        {
-            foreach (var part in update.ContentUpdate) text.Append(part.Text);
-            usage ??= update.Usage;
-            finish ??= update.FinishReason;
-        }
-
-        Assert.Equal("Hello", text.ToString());
-        Assert.Equal(ChatFinishReason.Stop, finish);
-        Assert.NotNull(usage);
-        Assert.Equal(9, usage.InputTokenCount);
-        Assert.Equal(2, usage.OutputTokenCount);
-        var received = await env.Upstream.FirstRequest();
-        Assert.Equal("text/event-stream", received.Headers["Accept"]);
-        using var sent = JsonDocument.Parse(received.Body);
-        Assert.True(sent.RootElement.GetProperty("stream").GetBoolean());
+        await AnthropicSdkScenarios.StreamingAsync(AnthropicSdkScenarios.Chat(env.Gateway.BaseUrl), env.Upstream);
     }
 
     [Fact]
     public async Task Sdk_ToolCall_Anthropic_RoundTrip()
     {
         await using var env = await TestEnv.StartAsync(AnthropicUpstream.Config);
-        env.Upstream.Handler = ctx => Upstream.Json(ctx, 200, env.Upstream.Requests.Count == 1 ? AnthropicUpstream.ToolUseMessage : AnthropicUpstream.TextMessage);
-        var options = new ChatCompletionOptions { Tools = { Weather }, ToolChoice = ChatToolChoice.CreateRequiredChoice(), AllowParallelToolCalls = false };
-        List<ChatMessage> messages = [new UserChatMessage("Weather in Paris?")];
 
-        ChatCompletion first = await Chat(env).CompleteChatAsync(messages, options, Timeout());
-
-        Assert.Equal(ChatFinishReason.ToolCalls, first.FinishReason);
-        var call = Assert.Single(first.ToolCalls);
-        Assert.Equal("toolu_01", call.Id);
-        Assert.Equal("get_weather", call.FunctionName);
-        Assert.Equal("Paris", JsonDocument.Parse(call.FunctionArguments).RootElement.GetProperty("city").GetString());
-
-        messages.Add(new AssistantChatMessage(first));
-        messages.Add(new ToolChatMessage(call.Id, "18C and sunny"));
-        ChatCompletion second = await Chat(env).CompleteChatAsync(messages, options, Timeout());
-        Assert.Equal("Hello from Claude é ✓", second.Content.Single().Text);
-
-        var requests = env.Upstream.Requests.ToArray();
-        using var firstSent = JsonDocument.Parse(requests[0].Body);
-        var tool = firstSent.RootElement.GetProperty("tools")[0];
-        Assert.Equal("get_weather", tool.GetProperty("name").GetString());
-        Assert.Equal("object", tool.GetProperty("input_schema").GetProperty("type").GetString());
-        Assert.Equal("any", firstSent.RootElement.GetProperty("tool_choice").GetProperty("type").GetString());
-        Assert.True(firstSent.RootElement.GetProperty("tool_choice").GetProperty("disable_parallel_tool_use").GetBoolean());
-
-        // The second turn carries the call back as tool_use and its result as tool_result.
-        using var secondSent = JsonDocument.Parse(requests[1].Body);
-        var turns = secondSent.RootElement.GetProperty("messages");
-        Assert.Equal(3, turns.GetArrayLength());
-        var toolUse = turns[1].GetProperty("content")[0];
-        Assert.Equal("tool_use", toolUse.GetProperty("type").GetString());
-        Assert.Equal("Paris", toolUse.GetProperty("input").GetProperty("city").GetString());
-        var toolResult = turns[2].GetProperty("content")[0];
-        Assert.Equal("tool_result", toolResult.GetProperty("type").GetString());
-        Assert.Equal("toolu_01", toolResult.GetProperty("tool_use_id").GetString());
+        await AnthropicSdkScenarios.ToolCallRoundTripAsync(AnthropicSdkScenarios.Chat(env.Gateway.BaseUrl), env.Upstream);
     }
 
     [Fact]
     public async Task Sdk_ToolCallStreaming_Anthropic()
     {
         await using var env = await TestEnv.StartAsync(AnthropicUpstream.Config);
-        env.Upstream.Handler = ctx => Upstream.Sse(ctx, AnthropicUpstream.ToolStream);
 
-        string? id = null, name = null;
-        var arguments = new StringBuilder();
-        ChatFinishReason? finish = null;
-        await foreach (var update in Chat(env).CompleteChatStreamingAsync([new UserChatMessage("Weather in Rome?")], new ChatCompletionOptions { Tools = { Weather } }, Timeout()))
-        {
-            foreach (var tool in update.ToolCallUpdates)
-            {
-                Assert.Equal(0, tool.Index);
-                id ??= tool.ToolCallId;
-                name ??= tool.FunctionName;
-                if (tool.FunctionArgumentsUpdate is { } args && !args.ToMemory().IsEmpty) arguments.Append(args.ToString());
-            }
-            finish ??= update.FinishReason;
-        }
-
-        Assert.Equal("toolu_09", id);
-        Assert.Equal("get_weather", name);
-        Assert.Equal("Rome", JsonDocument.Parse(arguments.ToString()).RootElement.GetProperty("city").GetString());
-        Assert.Equal(ChatFinishReason.ToolCalls, finish);
+        await AnthropicSdkScenarios.StreamingToolCallsAsync(AnthropicSdkScenarios.Chat(env.Gateway.BaseUrl), env.Upstream);
     }
 }

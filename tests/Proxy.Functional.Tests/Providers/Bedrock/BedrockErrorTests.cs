@@ -121,10 +121,30 @@ public sealed class BedrockErrorTests
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = await Error(response);
-        Assert.Equal(("invalid_request_error", "unsupported_for_provider"), (error.GetProperty("type").GetString(), error.GetProperty("code").GetString()));
+        Assert.Equal(("invalid_request_error", "unsupported_by_provider"), (error.GetProperty("type").GetString(), error.GetProperty("code").GetString()));
+        Assert.Equal("messages[0].content[0].image_url.url", error.GetProperty("param").GetString());
         Assert.Contains("base64 data URL", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, bedrock.Rejected);
         Assert.Empty(bedrock.Calls);
+    }
+
+    [Fact]
+    public async Task OkThatIsNotAConverseAnswer_Is502UpstreamInvalidAnswer()
+    {
+        await using var bedrock = await FakeBedrock.StartAsync();
+        bedrock.Accept(BedrockConfig.AccessKeyId, BedrockConfig.Secret);
+        // A 200 from something in between (a misconfigured base_url, a proxy's page) rather than Converse.
+        bedrock.Answer = (_, ctx) => Upstream.Json(ctx, 200, """{"status":"ok","output":"maintenance"}""");
+        await using var gateway = await GatewayHost.StartAsync(BedrockConfig.For(bedrock.BaseUrl, BedrockConfig.StaticKeys()));
+
+        using var response = await gateway.PostAsync("/v1/chat/completions", Hello);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var error = await Error(response);
+        Assert.Equal(("upstream_error", "upstream_invalid_answer"), (error.GetProperty("type").GetString(), error.GetProperty("code").GetString()));
+        Assert.Contains("could not read", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var metrics = await Metrics.MetricsTests.ScrapeAsync(gateway);
+        Assert.Equal(1, metrics.Value("llm_gateway_upstream_errors_total", ("class", "invalid_answer")));
     }
 
     internal static async Task<JsonElement> Error(HttpResponseMessage response)

@@ -142,8 +142,8 @@ public sealed class GeminiGatewayTests
         using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"flash","n":3,"messages":[{"role":"user","content":"hello"}]}""");
         using var embeddings = await env.Gateway.PostAsync("/v1/embeddings", """{"model":"flash","input":[[1,2,3]]}""");
 
-        await Assertions.AssertOpenAiError(response, 400, "invalid_request_error", "unsupported_parameter", messageContains: "n > 1 is not supported by provider type 'gemini'");
-        await Assertions.AssertOpenAiError(embeddings, 400, "invalid_request_error", "unsupported_parameter", messageContains: "token ids are not supported");
+        await Assertions.AssertOpenAiError(response, 400, "invalid_request_error", "unsupported_by_provider", param: "n", messageContains: "n > 1 is not supported by provider type 'gemini'");
+        await Assertions.AssertOpenAiError(embeddings, 400, "invalid_request_error", "unsupported_by_provider", param: "input", messageContains: "token ids are not supported");
         Assert.Empty(env.Upstream.Requests);
     }
 

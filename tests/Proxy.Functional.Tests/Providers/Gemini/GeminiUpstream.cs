@@ -45,12 +45,12 @@ public static class GeminiUpstream
     public static string GoogleError(int code, string status, string message) =>
         $$$"""{"error": {"code": {{{code}}}, "message": {{{JsonSerializer.Serialize(message)}}}, "status": "{{{status}}}"}}""";
 
-    /// <summary>A config with the given provider entries (indented two spaces), a route <c>flash</c> to <paramref name="provider"/>, and the test key.</summary>
-    public static string Config(string providers, string provider) => $$"""
+    /// <summary>A config with the given provider entries (indented two spaces), a route (<c>flash</c>) to <paramref name="provider"/>, and the test key.</summary>
+    public static string Config(string providers, string provider, string route = "flash", string model = Model) => $$"""
         providers:
         {{providers}}
         routes:
-          flash: { provider: {{provider}}, model: {{Model}} }
+          {{route}}: { provider: {{provider}}, model: {{model}} }
         keys:
           - id: all
             hash: {{TestKeys.Hash(TestKeys.All)}}

@@ -1,8 +1,6 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Text;
 using System.Text.Json;
-using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Embeddings;
 using Proxy.Functional.Tests.Fixtures;
@@ -15,18 +13,11 @@ namespace Proxy.Functional.Tests.Providers.Gemini;
 /// </summary>
 public static class GoogleSdkScenarios
 {
-    public static ChatClient Chat(string gatewayBaseUrl) => new("flash", new ApiKeyCredential(TestKeys.All), Options(gatewayBaseUrl));
+    public static ChatClient Chat(string gatewayBaseUrl) => Sdk.Chat(gatewayBaseUrl, "flash");
 
-    public static EmbeddingClient Embeddings(string gatewayBaseUrl) => new("flash", new ApiKeyCredential(TestKeys.All), Options(gatewayBaseUrl));
+    public static EmbeddingClient Embeddings(string gatewayBaseUrl) => new("flash", new ApiKeyCredential(TestKeys.All), Sdk.Options(gatewayBaseUrl));
 
-    private static OpenAIClientOptions Options(string gatewayBaseUrl) => new()
-    {
-        Endpoint = new Uri(gatewayBaseUrl + "/v1"),
-        NetworkTimeout = TimeSpan.FromSeconds(10),
-        RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-    };
-
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token;
+    private static CancellationToken Timeout() => Sdk.Timeout();
 
     private static readonly ChatCompletionOptions WeatherTool = new()
     {
@@ -55,17 +46,9 @@ public static class GoogleSdkScenarios
     {
         upstream.Handler = ctx => Upstream.Sse(ctx, GeminiUpstream.TextStream);
 
-        var text = new StringBuilder();
-        ChatTokenUsage? usage = null;
-        ChatFinishReason? finish = null;
-        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("hello")], cancellationToken: Timeout()))
-        {
-            foreach (var part in update.ContentUpdate) text.Append(part.Text);
-            usage ??= update.Usage;
-            finish ??= update.FinishReason;
-        }
+        var (text, finish, usage) = await Sdk.StreamTextAsync(chat, [new UserChatMessage("hello")]);
 
-        Assert.Equal("Hello", text.ToString());
+        Assert.Equal("Hello", text);
         Assert.Equal(ChatFinishReason.Stop, finish);
         // The SDK asks for stream usage; the gateway builds the usage chunk from Gemini's last usageMetadata.
         Assert.Equal(11, usage?.TotalTokenCount);

@@ -9,11 +9,16 @@ namespace Proxy.Functional.Tests.Providers.Vertex;
 
 /// <summary>
 /// A fake Vertex AI, a fake Google token source (an OAuth2 token endpoint named by a service-account key file, or a
-/// metadata server), and the gateway configured with a <c>vertex</c> provider <c>vtx</c> pointing at both.
+/// metadata server), and the gateway configured with a <c>vertex</c> provider <c>vtx</c> pointing at both: for
+/// publisher google the route <c>flash</c> (<see cref="GeminiUpstream.Model"/>), for publisher anthropic the route
+/// <c>claude-test</c> (<see cref="ClaudeModel"/>).
 /// </summary>
 internal sealed class VertexEnv : IAsyncDisposable
 {
     public const string Project = "test-project";
+
+    /// <summary>A model id as Vertex AI names Claude models: the version after '@'.</summary>
+    public const string ClaudeModel = "claude-sonnet-4-5@20250929";
 
     private VertexEnv(FakeUpstream vertex, FakeUpstream auth, TestServiceAccount? account)
     {
@@ -41,11 +46,11 @@ internal sealed class VertexEnv : IAsyncDisposable
     /// <summary>Assertions (the JWT is bearer-grant, signed by the key, with the right claims) made in the test, not in the fake.</summary>
     public ConcurrentQueue<string> Assertions { get; } = new();
 
-    public static Task<VertexEnv> StartServiceAccountAsync(string region = "us-central1") => StartAsync(region, serviceAccount: true);
+    public static Task<VertexEnv> StartServiceAccountAsync(string region = "us-central1", string publisher = "google") => StartAsync(region, serviceAccount: true, publisher);
 
-    public static Task<VertexEnv> StartMetadataAsync(string region = "global") => StartAsync(region, serviceAccount: false);
+    public static Task<VertexEnv> StartMetadataAsync(string region = "global", string publisher = "google") => StartAsync(region, serviceAccount: false, publisher);
 
-    private static async Task<VertexEnv> StartAsync(string region, bool serviceAccount)
+    private static async Task<VertexEnv> StartAsync(string region, bool serviceAccount, string publisher)
     {
         var vertex = await FakeUpstream.StartAsync();
         var auth = await FakeUpstream.StartAsync();
@@ -54,17 +59,19 @@ internal sealed class VertexEnv : IAsyncDisposable
         var env = new VertexEnv(vertex, auth, account);
         auth.Handler = serviceAccount ? env.TokenEndpoint : env.MetadataServer;
         var credentials = serviceAccount ? $"credentials_file: {account!.Path}" : $"metadata_host: {new Uri(origin).Authority}";
-        var yaml = GeminiUpstream.Config($$"""
+        var provider = $$"""
               vtx:
                 type: vertex
                 project: {{Project}}
                 region: {{region}}
+                publisher: {{publisher}}
                 base_url: {{vertex.BaseUrl}}
                 {{credentials}}
                 connect_timeout: 2s
                 first_byte_timeout: 5s
                 idle_timeout: 5s
-            """, "vtx");
+            """;
+        var yaml = publisher == "anthropic" ? GeminiUpstream.Config(provider, "vtx", "claude-test", ClaudeModel) : GeminiUpstream.Config(provider, "vtx");
         try
         {
             env.Gateway = await GatewayHost.StartAsync(yaml);
@@ -80,6 +87,10 @@ internal sealed class VertexEnv : IAsyncDisposable
     /// <summary>The path a Gemini model's method has on the fake Vertex AI.</summary>
     public static string ModelPath(string region, string method) =>
         $"/v1/projects/{Project}/locations/{region}/publishers/google/models/{GeminiUpstream.Model}:{method}";
+
+    /// <summary>The path the Claude model's method has on the fake Vertex AI.</summary>
+    public static string ClaudePath(string region, string method) =>
+        $"/v1/projects/{Project}/locations/{region}/publishers/anthropic/models/{ClaudeModel}:{method}";
 
     private async Task TokenEndpoint(HttpContext ctx)
     {
