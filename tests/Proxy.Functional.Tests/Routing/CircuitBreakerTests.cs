@@ -149,4 +149,29 @@ public sealed class CircuitBreakerTests
         var m = await env.ScrapeAsync();
         Assert.Equal(0, m.Value("llm_gateway_circuit_breaker_state", A));
     }
+
+    [Fact]
+    public async Task Breaker_OpenStaysOpenAcrossAConfigReload_ThatLeavesItsTargetAlone()
+    {
+        await using var env = await RoutingEnv.StartAsync(2, Breaking);
+        env['a'].Handler = ctx => RoutingEnv.Error(ctx, 500);
+        for (int i = 0; i < 2; i++) (await env.PostAsync(RoutingEnv.Body())).Dispose();
+
+        // A reload that adds a route: route r, provider a and its model are unchanged, so a's breaker is kept.
+        var yaml = await File.ReadAllTextAsync(env.Gateway.ConfigPath);
+        await env.Gateway.WriteConfigAsync(yaml.Replace("routes:\n", "routes:\n  added: { provider: b, model: m-b }\n", StringComparison.Ordinal));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await env.ScrapeAsync()).Value("llm_gateway_config_reloads_total", ("result", "applied")) < 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the new config was not applied");
+            await Task.Delay(100);
+        }
+
+        using var response = await env.PostAsync(RoutingEnv.Body());
+
+        await Routed.OkAsync(response, "b/m-b", attempts: 1);
+        Assert.Equal(2, env.Received('a'));
+        var m = await env.ScrapeAsync();
+        Assert.Equal(2, m.Value("llm_gateway_circuit_breaker_state", A));
+    }
 }

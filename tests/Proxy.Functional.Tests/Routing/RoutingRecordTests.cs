@@ -87,6 +87,28 @@ public sealed class RoutingRecordTests
         Assert.Equal(JsonValueKind.Null, record.GetProperty("region").ValueKind);
     }
 
+    [Fact]
+    public async Task Fallback_WithTracing_EachAttemptIsItsOwnSpanInTheSameTrace()
+    {
+        await using var collector = await FakeUpstream.StartAsync();
+        collector.Handler = ctx =>
+        {
+            ctx.Response.StatusCode = 200;
+            return Task.CompletedTask;
+        };
+        var endpoint = collector.BaseUrl[..^"/v1".Length] + "/v1/traces";
+        await using var env = await RoutingEnv.StartAsync(2, FallbackTests.TwoTargets, top: $"tracing:\n  enabled: true\n  endpoint: {endpoint}\n");
+        env['a'].Handler = ctx => RoutingEnv.Error(ctx, 503);
+
+        // No traceparent from the client: the gateway starts the trace (sample_ratio defaults to 1).
+        using (var response = await env.PostAsync(RoutingEnv.Body())) await Routed.OkAsync(response, "b/m-b", attempts: 2);
+
+        var first = env['a'].Requests.Single().Headers["traceparent"].Split('-');
+        var second = env['b'].Requests.Single().Headers["traceparent"].Split('-');
+        Assert.Equal(first[1], second[1]);
+        Assert.NotEqual(first[2], second[2]);
+    }
+
     private static (string?, string?, string?, string?, int, string?) Describe(JsonElement a) => (
         a.GetProperty("provider").GetString(), a.GetProperty("upstream_model").GetString(), a.GetProperty("region").GetString(),
         a.GetProperty("error").GetString(), a.GetProperty("upstream_status").GetInt32(), a.GetProperty("next").GetString());
