@@ -65,9 +65,12 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
     /// <summary>The attempts that failed before the last one, in order; null when there were none (the common case).</summary>
     public List<AttemptRecord>? FailedAttempts { get; private set; }
 
-    /// <summary>Stopwatch timestamps of the route's deadline for the request and the target's for this attempt; 0 is none.</summary>
-    public long RequestDeadline { get; set; }
-    public long AttemptDeadline { get; set; }
+    /// <summary>Stopwatch timestamp of the route's deadline for the whole request; 0 when the route has no total timeout.</summary>
+    public long RequestDeadline => Route is { TotalTimeout.Ticks: > 0 } r ? Pipeline.Deadlines.From(Start, r.TotalTimeout) : 0;
+
+    /// <summary>The sooner of the request's deadline and this attempt's (the target's total timeout), and which one it is; 0 is none.</summary>
+    public long Deadline { get; private set; }
+    public Pipeline.TimeoutKind DeadlineKind { get; private set; }
 
     /// <summary>Which timeout the attempt's timer is armed for, to name it when it fires.</summary>
     public Pipeline.TimeoutKind ArmedTimeout { get; set; }
@@ -110,7 +113,9 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
         }
         Target = target;
         Attempts = attempt;
-        AttemptDeadline = target.AttemptTimeout > TimeSpan.Zero ? Pipeline.Deadlines.From(Stopwatch.GetTimestamp(), target.AttemptTimeout) : 0;
+        long request = RequestDeadline;
+        long cap = target.AttemptTimeout > TimeSpan.Zero ? Pipeline.Deadlines.From(Stopwatch.GetTimestamp(), target.AttemptTimeout) : 0;
+        (Deadline, DeadlineKind) = cap != 0 && (request == 0 || cap < request) ? (cap, Pipeline.TimeoutKind.Attempt) : (request, Pipeline.TimeoutKind.Total);
     }
 
     /// <summary>The request is being sent upstream now.</summary>

@@ -53,9 +53,9 @@ internal static class Attempts
 
         string? stop = null;
         int next = -1;
-        long now = Stopwatch.GetTimestamp();
+        long now = Stopwatch.GetTimestamp(), deadline = outcome.RequestDeadline;
         if (state.Attempts >= retries.Attempts) stop = StopReasons.Attempts;
-        else if (outcome.RequestDeadline != 0 && now >= outcome.RequestDeadline) stop = StopReasons.Deadline;
+        else if (deadline != 0 && now >= deadline) stop = StopReasons.Deadline;
         else
         {
             // A target that asked for a longer wait than the route allows is not tried again in this request.
@@ -70,7 +70,7 @@ internal static class Attempts
                 delay = tries == 0 ? TimeSpan.Zero
                     : next == failed && failure.RetryAfter is { } asked ? asked
                     : Backoff.Delay(retries, tries, Random.Shared.NextDouble());
-                if (outcome.RequestDeadline != 0 && Deadlines.From(now, delay) >= outcome.RequestDeadline) stop = StopReasons.Deadline;
+                if (deadline != 0 && Deadlines.From(now, delay) >= deadline) stop = StopReasons.Deadline;
                 else if (route.Budget is { } budget && !budget.TryWithdraw()) stop = StopReasons.Budget;
                 if (stop is not null)
                 {

@@ -25,19 +25,10 @@ internal static class Deadlines
 {
     public static void Arm(CancellationTokenSource cts, CallOutcome outcome, TimeSpan phase, TimeoutKind kind)
     {
-        if (outcome.AttemptDeadline != 0 || outcome.RequestDeadline != 0)
+        if (outcome.Deadline != 0 && Left(Stopwatch.GetTimestamp(), outcome.Deadline) is var left && left <= phase)
         {
-            long now = Stopwatch.GetTimestamp();
-            if (outcome.AttemptDeadline != 0 && Left(now, outcome.AttemptDeadline) is var attempt && attempt < phase)
-            {
-                phase = attempt;
-                kind = TimeoutKind.Attempt;
-            }
-            if (outcome.RequestDeadline != 0 && Left(now, outcome.RequestDeadline) is var total && total <= phase)
-            {
-                phase = total;
-                kind = TimeoutKind.Total;
-            }
+            phase = left;
+            kind = outcome.DeadlineKind;
         }
         outcome.ArmedTimeout = kind;
         cts.CancelAfter(phase);

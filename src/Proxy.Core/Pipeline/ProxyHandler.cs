@@ -113,7 +113,6 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
             // written. The loop lives here, not in a method of its own, so a request still has one state machine.
             var routing = AttemptState.Start();
             route.Budget?.OnRequest();
-            if (route.TotalTimeout > TimeSpan.Zero) outcome.RequestDeadline = Deadlines.From(start, route.TotalTimeout);
             int index = TargetPicker.Pick(route, ref routing, exclude: 0, out var transition);
             if (index < 0)
             {

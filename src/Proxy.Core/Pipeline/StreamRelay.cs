@@ -24,8 +24,7 @@ internal static class StreamRelay
         CallOutcome outcome, ILogger logger, CancellationToken clientAborted)
     {
         var target = call.Target;
-        var provider = target.Provider;
-        var transcoder = provider.Adapter.CreateStreamTranscoder(call);
+        var transcoder = target.Provider.Adapter.CreateStreamTranscoder(call);
         var res = ctx.Response;
         res.StatusCode = 200;
         res.ContentType = "text/event-stream";
@@ -120,7 +119,7 @@ internal static class StreamRelay
         }
         var reason = !timedOut ? FailureReasons.Incomplete
             : outcome.ArmedTimeout switch { TimeoutKind.Total => FailureReasons.TotalTimeout, TimeoutKind.Attempt => FailureReasons.AttemptTimeout, _ => FailureReasons.IdleTimeout };
-        var message = $"Upstream '{provider.Name}' stream failed: {failure}.";
+        var message = $"Upstream '{target.Provider.Name}' stream failed: {failure}.";
         if (!res.HasStarted && state.EventsWritten == 0)
         {
             // Nothing reached the client: the attempt failed as if the upstream had failed outright, and the router may
@@ -134,13 +133,13 @@ internal static class StreamRelay
                 Status = timedOut ? 504 : 502, Type = timedOut ? OpenAiError.Timeout : OpenAiError.Upstream, Code = "upstream_stream_broken",
                 Message = message, Reason = reason, Retryable = reason != FailureReasons.TotalTimeout, UpstreamStatus = outcome.UpstreamStatus,
             });
-            Log.UpstreamFailed(logger, call.RequestId, provider.Name, reason, message);
+            Log.UpstreamFailed(logger, call.RequestId, target.Provider.Name, reason, message);
             return;
         }
         Finish(outcome, state, timedOut ? OpenAiError.Timeout : OpenAiError.Upstream);
         outcome.FailureReason = reason;
         outcome.UpstreamError = FailureReasons.UpstreamClass(reason);
-        Log.StreamBroken(logger, call.RequestId, provider.Name, reason, failure);
+        Log.StreamBroken(logger, call.RequestId, target.Provider.Name, reason, failure);
         OpenAiError.WriteEvent(writer, message, timedOut ? OpenAiError.Timeout : OpenAiError.Upstream, "upstream_stream_broken");
         try
         {

@@ -26,8 +26,7 @@ public static class UpstreamRelay
     public static async Task ForwardAsync(HttpContext ctx, UpstreamCall call, CallOutcome outcome, ILogger logger, CancellationToken clientAborted)
     {
         var target = call.Target;
-        var provider = target.Provider;
-        var adapter = provider.Adapter;
+        var adapter = target.Provider.Adapter;
         // One token for the upstream: the client leaving or a timeout both cancel it at once.
         using var upstreamCts = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
         Deadlines.Arm(upstreamCts, outcome, target.FirstByteTimeout, TimeoutKind.FirstByte);
@@ -50,7 +49,7 @@ public static class UpstreamRelay
             return;
         }
         using var request = built;
-        if (target.ConnectTimeout != provider.ConnectTimeout) UpstreamTransport.SetConnectTimeout(request, target.ConnectTimeout);
+        if (target.ConnectTimeout != target.Provider.ConnectTimeout) UpstreamTransport.SetConnectTimeout(request, target.ConnectTimeout);
         Tracing.GatewayTracing.Propagate(request, ctx.Request.Headers);
         outcome.MarkSent();
         try
@@ -70,7 +69,7 @@ public static class UpstreamRelay
         {
             var failure = DescribeSendFailure(e, target, outcome.ArmedTimeout);
             outcome.Fail(failure);
-            Log.UpstreamFailed(logger, call.RequestId, provider.Name, failure.Reason, failure.Message);
+            Log.UpstreamFailed(logger, call.RequestId, target.Provider.Name, failure.Reason, failure.Message);
             return;
         }
 
@@ -111,9 +110,8 @@ public static class UpstreamRelay
     private static async Task RelayPlainAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CallOutcome outcome, ILogger logger,
         CancellationTokenSource upstreamCts, CancellationToken clientAborted)
     {
-        var target = call.Target;
-        var adapter = target.Provider.Adapter;
-        Deadlines.Arm(upstreamCts, outcome, target.IdleTimeout, TimeoutKind.Idle);
+        var adapter = call.Target.Provider.Adapter;
+        Deadlines.Arm(upstreamCts, outcome, call.Target.IdleTimeout, TimeoutKind.Idle);
         using var answer = new PooledBuffer((int)Math.Min(response.Content.Headers.ContentLength ?? 4096, 1 << 20));
         try
         {
@@ -123,7 +121,7 @@ public static class UpstreamRelay
                 int n = await stream.ReadAsync(answer.GetMemory(8192), upstreamCts.Token);
                 if (n == 0) break;
                 answer.Advance(n);
-                Deadlines.Arm(upstreamCts, outcome, target.IdleTimeout, TimeoutKind.Idle);
+                Deadlines.Arm(upstreamCts, outcome, call.Target.IdleTimeout, TimeoutKind.Idle);
             }
         }
         catch (Exception e) when (clientAborted.IsCancellationRequested)
@@ -138,14 +136,14 @@ public static class UpstreamRelay
         {
             // Nothing was written yet: the whole answer is read before any of it goes out, so this attempt can be retried.
             var failure = e is OperationCanceledException
-                ? TimedOut(target, outcome.ArmedTimeout, "stopped sending its answer", "upstream_incomplete")
+                ? TimedOut(call.Target, outcome.ArmedTimeout, "stopped sending its answer", "upstream_incomplete")
                 : new AttemptFailure
                 {
                     Status = 502, Type = OpenAiError.Upstream, Code = "upstream_incomplete", Reason = FailureReasons.Incomplete, Retryable = true,
-                    Message = $"Upstream '{target.Provider.Name}' dropped the connection mid-answer: {e.Message}", UpstreamStatus = outcome.UpstreamStatus,
+                    Message = $"Upstream '{call.Target.Provider.Name}' dropped the connection mid-answer: {e.Message}", UpstreamStatus = outcome.UpstreamStatus,
                 };
             outcome.Fail(failure);
-            Log.UpstreamFailed(logger, call.RequestId, target.Provider.Name, failure.Reason, failure.Message);
+            Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, failure.Reason, failure.Message);
             return;
         }
 
@@ -172,10 +170,10 @@ public static class UpstreamRelay
             var failure = new AttemptFailure
             {
                 Status = 502, Type = OpenAiError.Upstream, Code = "upstream_invalid_answer", Reason = FailureReasons.InvalidAnswer, UpstreamStatus = outcome.UpstreamStatus,
-                Message = $"Upstream '{target.Provider.Name}' sent an answer the gateway could not read: {e.Message}",
+                Message = $"Upstream '{call.Target.Provider.Name}' sent an answer the gateway could not read: {e.Message}",
             };
             outcome.Fail(failure);
-            Log.UpstreamFailed(logger, call.RequestId, target.Provider.Name, failure.Reason, e.Message);
+            Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, failure.Reason, e.Message);
             return;
         }
         res.StatusCode = 200;
