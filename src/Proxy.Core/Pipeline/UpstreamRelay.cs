@@ -208,8 +208,8 @@ public static class UpstreamRelay
         var attempt = new AttemptFailure
         {
             Status = failure.Status, Type = failure.Type, Code = failure.Code, Message = failure.Message, Reason = reason,
-            // The adapter knows its provider's codes (Anthropic's 529); a 4xx about the request itself is never worth another try.
-            Retryable = failure.Retryable && status is not (400 or 401 or 403 or 404),
+            // The adapter knows its provider's answers (an error body can say "overloaded"); the status bounds what is ever retried.
+            Retryable = failure.Retryable && FailureReasons.IsRetryableStatus(status),
             UpstreamStatus = status,
             RetryAfter = Backoff.RetryAfter(response.Headers, DateTimeOffset.UtcNow),
             RetryAfterHeader = response.Headers.RetryAfter?.ToString(),

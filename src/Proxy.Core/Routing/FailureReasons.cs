@@ -59,6 +59,13 @@ public static class FailureReasons
     };
 
     /// <summary>
+    /// The upstream statuses worth another attempt, when the adapter also judges the answer retryable: 408 and 409 (as
+    /// the OpenAI SDKs retry them), 429, 500, 502, 503, 504, and 520-599 (overload codes such as Anthropic's 529 and
+    /// CDN origin errors). Never another 4xx (about the request or the gateway's credentials), nor 501 or 505.
+    /// </summary>
+    public static bool IsRetryableStatus(int status) => status is 408 or 409 or 429 or 500 or 502 or 503 or 504 or (>= 520 and <= 599);
+
+    /// <summary>
     /// Whether the call says the target is unwell (its breaker counts a failure). A 4xx about the request itself says
     /// the target works; the gateway's own refusals say nothing about it.
     /// </summary>

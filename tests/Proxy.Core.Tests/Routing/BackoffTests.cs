@@ -52,3 +52,30 @@ public sealed class BackoffTests
     [Fact]
     public void RetryAfter_Absent_IsNone() => Assert.Null(Backoff.RetryAfter(Headers(), Now));
 }
+
+public sealed class RetryableStatusTests
+{
+    [Theory]
+    [InlineData(408)]
+    [InlineData(409)]
+    [InlineData(429)]
+    [InlineData(500)]
+    [InlineData(502)]
+    [InlineData(503)]
+    [InlineData(504)]
+    [InlineData(529)]
+    public void Retried(int status) => Assert.True(FailureReasons.IsRetryableStatus(status));
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(401)]
+    [InlineData(402)]
+    [InlineData(403)]
+    [InlineData(404)]
+    [InlineData(413)]
+    [InlineData(422)]
+    [InlineData(501)]
+    [InlineData(505)]
+    [InlineData(301)]
+    public void NeverRetried(int status) => Assert.False(FailureReasons.IsRetryableStatus(status));
+}

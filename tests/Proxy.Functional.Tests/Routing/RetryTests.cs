@@ -67,7 +67,8 @@ public sealed class RetryTests
     [InlineData(403, 502)]
     [InlineData(404, 404)]
     [InlineData(422, 422)]
-    public async Task Retry_ClientErrors_NeverRetried(int upstreamStatus, int clientStatus)
+    [InlineData(501, 501)]
+    public async Task Retry_NonRetryableStatuses_NeverRetried(int upstreamStatus, int clientStatus)
     {
         await using var env = await RoutingEnv.StartAsync(1, Retrying);
         env['a'].Handler = ctx => RoutingEnv.Error(ctx, upstreamStatus);
