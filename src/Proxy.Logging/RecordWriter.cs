@@ -59,8 +59,10 @@ public sealed class RecordWriter : IDisposable
         w.WriteString("route"u8, record.Route);
         w.WriteString("provider"u8, record.Provider);
         w.WriteString("upstream_model"u8, record.UpstreamModel);
+        w.WriteString("region"u8, record.Region);
         w.WriteNumber("status"u8, record.Status);
         w.WriteString("error_class"u8, record.ErrorClass);
+        w.WriteString("upstream_error"u8, record.UpstreamError);
         w.WriteBoolean("stream"u8, record.Stream);
 
         w.WriteStartObject("usage"u8);
@@ -75,6 +77,7 @@ public sealed class RecordWriter : IDisposable
         else w.WriteNull("cost_usd"u8);
 
         w.WriteNumber("attempts"u8, record.Attempts);
+        if (record.FailedAttempts.Count > 0) WriteFailedAttempts(w, record.FailedAttempts);
 
         w.WriteStartObject("latency_us"u8);
         w.WriteNumber("total"u8, record.TotalUs);
@@ -93,6 +96,26 @@ public sealed class RecordWriter : IDisposable
 
         output.GetSpan(1)[0] = (byte)'\n';
         output.Advance(1);
+    }
+
+    /// <summary>The attempts that failed before the last one; omitted when the first attempt was the last (most requests).</summary>
+    private static void WriteFailedAttempts(Utf8JsonWriter w, IReadOnlyList<AttemptRecord> attempts)
+    {
+        w.WriteStartArray("failed_attempts"u8);
+        foreach (var a in attempts)
+        {
+            w.WriteStartObject();
+            w.WriteString("provider"u8, a.Provider);
+            w.WriteString("upstream_model"u8, a.UpstreamModel);
+            w.WriteString("region"u8, a.Region);
+            w.WriteString("error"u8, a.Error);
+            w.WriteNumber("upstream_status"u8, a.UpstreamStatus);
+            w.WriteNumber("duration_us"u8, a.DurationUs);
+            w.WriteString("next"u8, a.Next);
+            w.WriteNumber("delay_us"u8, a.DelayUs);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     /// <summary>

@@ -73,6 +73,42 @@ public class RecordWriterTests
     }
 
     [Fact]
+    public void Routing_fields_and_failed_attempts_are_written()
+    {
+        var record = new Proxy.Accounting.RequestRecord
+        {
+            RequestId = "r",
+            StartedAt = DateTimeOffset.UnixEpoch,
+            Operation = "chat.completions",
+            Provider = "azure-eu",
+            Region = "eu-west-1",
+            Status = 503,
+            ErrorClass = "upstream_error",
+            UpstreamError = "server_error",
+            Attempts = 3,
+            FailedAttempts =
+            [
+                new() { Provider = "openai", UpstreamModel = "gpt-4o", Error = "first_byte_timeout", DurationUs = 300_000, Next = "fallback" },
+                new() { Provider = "azure-eu", UpstreamModel = "gpt-4o-eu", Region = "eu-west-1", Error = "rate_limited", UpstreamStatus = 429, DurationUs = 1200, Next = "retry", DelayUs = 1_000_000 },
+            ],
+        };
+        var root = Write(record, out _);
+        Assert.Equal("eu-west-1", root.GetProperty("region").GetString());
+        Assert.Equal("server_error", root.GetProperty("upstream_error").GetString());
+        Assert.Equal(3, root.GetProperty("attempts").GetInt32());
+        var failed = root.GetProperty("failed_attempts").EnumerateArray().ToList();
+        Assert.Equal(2, failed.Count);
+        Assert.Equal(["provider", "upstream_model", "region", "error", "upstream_status", "duration_us", "next", "delay_us"],
+            failed[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.Null, failed[0].GetProperty("region").ValueKind);
+        Assert.Equal("first_byte_timeout", failed[0].GetProperty("error").GetString());
+        Assert.Equal(0, failed[0].GetProperty("upstream_status").GetInt32());
+        Assert.Equal("retry", failed[1].GetProperty("next").GetString());
+        Assert.Equal(429, failed[1].GetProperty("upstream_status").GetInt32());
+        Assert.Equal(1_000_000, failed[1].GetProperty("delay_us").GetInt64());
+    }
+
+    [Fact]
     public void Pretty_printed_json_body_stays_on_one_line_and_stays_json()
     {
         var root = Write(T.Record(1, requestBody: "{\n  \"model\": \"m\",\n  \"n\": [1,\r\n 2]\n}\n"), out var line);

@@ -32,6 +32,9 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
     public long FirstEvent { get; set; }
     public long UpstreamDone { get; set; }
 
+    /// <summary>When the first attempt was sent: with retries, the time from here on is the upstreams', not the gateway's.</summary>
+    public long FirstUpstreamSent { get; private set; }
+
     public Usage Usage;
 
     public string? ErrorClass { get; set; }
@@ -49,6 +52,28 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
     public Routing.Route? Route { get; set; }
     public Routing.Target? Target { get; set; }
     public bool Stream { get; set; }
+
+    /// <summary>Upstream attempts started (0 when the request never reached a provider).</summary>
+    public int Attempts { get; private set; }
+
+    /// <summary>The current attempt's failure before anything reached the client; the router retries or writes it.</summary>
+    public Pipeline.AttemptFailure? Failure { get; private set; }
+
+    /// <summary>Why the last attempt failed (<see cref="Routing.FailureReasons"/>); null when it did not.</summary>
+    public string? FailureReason { get; set; }
+
+    /// <summary>The attempts that failed before the last one, in order; null when there were none (the common case).</summary>
+    public List<AttemptRecord>? FailedAttempts { get; private set; }
+
+    /// <summary>Stopwatch timestamp of the route's deadline for the whole request; 0 when the route has no total timeout.</summary>
+    public long RequestDeadline => Route is { TotalTimeout.Ticks: > 0 } r ? Pipeline.Deadlines.From(Start, r.TotalTimeout) : 0;
+
+    /// <summary>The sooner of the request's deadline and this attempt's (the target's total timeout), and which one it is; 0 is none.</summary>
+    public long Deadline { get; private set; }
+    public Pipeline.TimeoutKind DeadlineKind { get; private set; }
+
+    /// <summary>Which timeout the attempt's timer is armed for, to name it when it fires.</summary>
+    public Pipeline.TimeoutKind ArmedTimeout { get; set; }
 
     /// <summary>Bytes kept per body; 0 keeps none (metadata policy).</summary>
     public int BodyCap { get; } = bodyCap;
@@ -72,7 +97,53 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
         ResponseCapture.Advance(bytes.Length);
     }
 
+    /// <summary>Starts attempt <paramref name="attempt"/> on <paramref name="target"/>: what the previous one left is cleared.</summary>
+    public void BeginAttempt(Routing.Target target, int attempt)
+    {
+        if (attempt > 1)
+        {
+            UpstreamSent = UpstreamHeaders = UpstreamDone = FirstEvent = LastEvent = 0;
+            UpstreamStatus = 0;
+            Usage = default;
+            ErrorClass = UpstreamError = FailureReason = null;
+            Failure?.Dispose();
+            Failure = null;
+            ResponseCapture?.Clear();
+            Truncated = false;
+        }
+        Target = target;
+        Attempts = attempt;
+        long request = RequestDeadline;
+        long cap = target.AttemptTimeout > TimeSpan.Zero ? Pipeline.Deadlines.From(Stopwatch.GetTimestamp(), target.AttemptTimeout) : 0;
+        (Deadline, DeadlineKind) = cap != 0 && (request == 0 || cap < request) ? (cap, Pipeline.TimeoutKind.Attempt) : (request, Pipeline.TimeoutKind.Total);
+    }
+
+    /// <summary>The request is being sent upstream now.</summary>
+    public void MarkSent()
+    {
+        UpstreamSent = Stopwatch.GetTimestamp();
+        if (FirstUpstreamSent == 0) FirstUpstreamSent = UpstreamSent;
+    }
+
+    /// <summary>The attempt failed before anything reached the client; the router decides what comes next.</summary>
+    public void Fail(Pipeline.AttemptFailure failure)
+    {
+        Failure?.Dispose();
+        Failure = failure;
+        ErrorClass = failure.Type;
+        FailureReason = failure.Reason;
+        UpstreamError = Routing.FailureReasons.UpstreamClass(failure.Reason);
+        if (UpstreamDone == 0) UpstreamDone = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Keeps what the failed attempt was, for the log record, before the next one starts.</summary>
+    public void RecordFailedAttempt(AttemptRecord attempt) => (FailedAttempts ??= []).Add(attempt);
+
     public static long Micros(long from, long to) => from == 0 || to == 0 ? 0 : (long)Stopwatch.GetElapsedTime(from, to).TotalMicroseconds;
 
-    public void Dispose() => ResponseCapture?.Dispose();
+    public void Dispose()
+    {
+        ResponseCapture?.Dispose();
+        Failure?.Dispose();
+    }
 }

@@ -12,8 +12,9 @@ internal static class Records
     {
         long end = Stopwatch.GetTimestamp();
         long total = CallOutcome.Micros(o.Start, end);
-        // Time spent waiting on the upstream: from sending to its last byte (or to the failure, or to the end).
-        long upstream = o.UpstreamSent == 0 ? 0 : CallOutcome.Micros(o.UpstreamSent, o.UpstreamDone != 0 ? o.UpstreamDone : end);
+        // Time spent waiting on the upstream: from sending to its last byte (or to the failure, or to the end). With
+        // retries, from sending the first attempt: failed attempts and the waits between them are the upstreams' time.
+        long upstream = o.FirstUpstreamSent == 0 ? 0 : CallOutcome.Micros(o.FirstUpstreamSent, o.UpstreamDone != 0 ? o.UpstreamDone : end);
         bool truncated = o.Truncated || (o.BodyCap > 0 && body.Length > o.BodyCap);
         var status = ctx.Response.StatusCode;
         return new RequestRecord
@@ -25,9 +26,11 @@ internal static class Records
             Route = o.Route?.Name,
             Provider = o.Target?.Provider.Name,
             UpstreamModel = o.Target?.UpstreamModel,
+            Region = o.Target?.Region,
             Status = status,
             // An aborted client has no status it saw; a 2xx with a failure class is a stream that broke after it began.
             ErrorClass = o.ErrorClass ?? (ctx.RequestAborted.IsCancellationRequested ? "client_closed" : status >= 400 ? "error" : null),
+            UpstreamError = o.FailureReason,
             Stream = o.Stream,
             PromptTokens = o.Usage.PromptTokens,
             CompletionTokens = o.Usage.CompletionTokens,
@@ -35,6 +38,8 @@ internal static class Records
             UsageReported = o.Usage.Reported,
             CostNanoUsd = o.Usage.Reported && o.Target?.Price is { } price
                 ? price.CostNanoUsd(o.Usage.PromptTokens, o.Usage.CompletionTokens, o.Usage.CachedTokens) : 0,
+            Attempts = o.Attempts,
+            FailedAttempts = o.FailedAttempts is { } failed ? failed : [],
             TotalUs = total,
             UpstreamTtfbUs = CallOutcome.Micros(o.UpstreamSent, o.UpstreamHeaders),
             TtftUs = CallOutcome.Micros(o.Start, o.FirstEvent),

@@ -26,11 +26,17 @@ public sealed class RequestRecord
 
     public string? UpstreamModel { get; init; }
 
+    /// <summary>The serving target's region tag from the config; null when untagged.</summary>
+    public string? Region { get; init; }
+
     /// <summary>HTTP status the client got.</summary>
     public int Status { get; init; }
 
     /// <summary>Null on success; otherwise the OpenAI error type or a stream failure class (upstream_error, timeout_error...).</summary>
     public string? ErrorClass { get; init; }
+
+    /// <summary>Why the last upstream attempt failed (<see cref="Routing.FailureReasons"/>: which timeout, unreachable, server_error...); null when it did not.</summary>
+    public string? UpstreamError { get; init; }
 
     public bool Stream { get; init; }
 
@@ -46,8 +52,11 @@ public sealed class RequestRecord
     /// <summary>Cost of the reported tokens in billionths of a USD, from the price table; 0 when unknown.</summary>
     public long CostNanoUsd { get; init; }
 
-    /// <summary>Upstream attempts made (1 until retries arrive with routing).</summary>
+    /// <summary>Upstream attempts made, retries and fallbacks included; 0 when no provider was called.</summary>
     public int Attempts { get; init; } = 1;
+
+    /// <summary>The attempts before the last one that failed, in order; empty when the first attempt was the last.</summary>
+    public IReadOnlyList<AttemptRecord> FailedAttempts { get; init; } = [];
 
     /// <summary>Total time in the gateway, from the request's arrival to its last byte, in microseconds.</summary>
     public long TotalUs { get; init; }
@@ -76,4 +85,27 @@ public interface IRequestLog
 {
     /// <summary>Hands a record over without waiting; returns false when it had to be dropped (counted by the log).</summary>
     bool TryWrite(RequestRecord record);
+}
+
+/// <summary>One attempt that failed and was followed by another (retried on the same target, or fallen back from).</summary>
+public sealed record AttemptRecord
+{
+    public required string Provider { get; init; }
+    public required string UpstreamModel { get; init; }
+    public string? Region { get; init; }
+
+    /// <summary>Why it failed (<see cref="Routing.FailureReasons"/>).</summary>
+    public required string Error { get; init; }
+
+    /// <summary>The provider's HTTP status; 0 when it never answered.</summary>
+    public int UpstreamStatus { get; init; }
+
+    /// <summary>From sending to the failure, in microseconds.</summary>
+    public long DurationUs { get; init; }
+
+    /// <summary>"retry" (the next attempt went to the same target) or "fallback" (to another one).</summary>
+    public required string Next { get; init; }
+
+    /// <summary>The wait before the next attempt (backoff or Retry-After), in microseconds.</summary>
+    public long DelayUs { get; init; }
 }

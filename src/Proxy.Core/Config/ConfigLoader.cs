@@ -15,17 +15,18 @@ namespace Proxy.Config;
 /// path and reason. Adapters of providers that did not change are carried over from the previous snapshot,
 /// so a reload keeps warm connection pools.
 /// </summary>
-public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
+/// <param name="time">The clock of the routes' breakers and retry budgets (tests pass a manual one).</param>
+public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeProvider? time = null)
 {
-    private static readonly string[] TopFields = ["server", "providers", "routes", "keys", "logs", "metrics", "pricing", "tracing"];
+    private static readonly string[] TopFields = ["server", "providers", "routes", "route_defaults", "keys", "logs", "metrics", "pricing", "tracing"];
     private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "shutdown_deadline", "s3", "azure"];
     private static readonly string[] AzureFields = ["account", "container", "endpoint", "account_key", "sas_token", "managed_identity", "client_id"];
     private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
-    private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io"];
+    private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io", "region"];
     private static readonly string[] CommonProviderFields = ["type", "base_url", "api_key", "headers", "connect_timeout", "first_byte_timeout", "idle_timeout", "http_proxy", "max_connections"];
-    private static readonly string[] RouteFields = ["provider", "model"];
     private static readonly string[] KeyFields = ["id", "hash", "routes"];
 
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly FrozenDictionary<string, IProviderKind> _kinds = kinds.ToFrozenDictionary(k => k.Type, StringComparer.Ordinal);
 
     public GatewayConfig Load(string path, GatewayConfig? previous = null)
@@ -76,7 +77,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
         if (root is null)
             throw new ConfigException(path, [new ConfigError("(root)", 1, 1, "the file is empty; it needs at least 'providers', 'routes' and 'keys'")]);
 
-        YamlNode? server = null, providers = null, routes = null, keys = null, logs = null, metrics = null, pricing = null, tracing = null;
+        YamlNode? server = null, providers = null, routes = null, routeDefaults = null, keys = null, logs = null, metrics = null, pricing = null, tracing = null;
         foreach (var (key, value, _) in r.Entries(root, "", TopFields))
         {
             switch (key)
@@ -84,6 +85,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
                 case "server": server = value; break;
                 case "providers": providers = value; break;
                 case "routes": routes = value; break;
+                case "route_defaults": routeDefaults = value; break;
                 case "keys": keys = value; break;
                 case "logs": logs = value; break;
                 case "metrics": metrics = value; break;
@@ -95,7 +97,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
         var serverSettings = ReadServer(r, server);
         var providerMap = ReadProviders(r, providers, root);
         var priceTable = ReadPricing(r, pricing);
-        var routeMap = ReadRoutes(r, routes, providerMap, DeclaredNames(providers), root, priceTable);
+        var routeMap = ReadRoutes(r, routes, providerMap, DeclaredNames(providers), root, priceTable, ReadRouteDefaults(r, routeDefaults), serverSettings);
         var keyTable = ReadKeys(r, keys, routeMap);
         var logSettings = ReadLogs(r, logs);
         var metricsSettings = ReadMetrics(r, metrics);
@@ -104,6 +106,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
         if (r.Errors.Count > 0) throw new ConfigException(path, r.Errors);
 
         AttachAdapters(providerMap.Values, previous);
+        AttachRoutingState(routeMap.Values, previous);
         return GatewayConfig.Create(path, serverSettings, providerMap.ToFrozenDictionary(StringComparer.Ordinal),
             routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, logSettings, hash, metricsSettings, priceTable, tracingSettings);
     }
@@ -113,7 +116,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
         var map = r.Mapping(node, "server");
         if (map is null) return new ServerSettings();
         var defaults = new ServerSettings();
-        string? urls = null;
+        string? urls = null, region = null;
         long maxBody = defaults.MaxBodyBytes;
         bool inlineIo = defaults.InlineIo;
         foreach (var (key, value, path) in r.Entries(map, "server", ServerFields))
@@ -123,9 +126,10 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
                 case "urls": urls = r.String(value, path); break;
                 case "max_body_bytes": maxBody = r.Size(value, path) ?? maxBody; break;
                 case "inline_io": inlineIo = r.Bool(value, path) ?? inlineIo; break;
+                case "region": region = r.String(value, path) is { Length: > 0 } reg ? reg : null; break;
             }
         }
-        return new ServerSettings { Urls = urls, MaxBodyBytes = maxBody, InlineIo = inlineIo };
+        return new ServerSettings { Urls = urls, MaxBodyBytes = maxBody, InlineIo = inlineIo, Region = region };
     }
 
     private static LogSettings ReadLogs(YamlReader r, YamlNode? node)
@@ -339,62 +343,6 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds)
         };
         kind.Validate(settings, (field, reason) => r.Error(extraNodes.GetValueOrDefault(field) ?? map, path + "." + field, reason));
         return settings;
-    }
-
-    private static Dictionary<string, Route> ReadRoutes(YamlReader r, YamlNode? node, Dictionary<string, ProviderSettings> providers,
-        HashSet<string> declared, YamlNode root, Pricing.PriceTable prices)
-    {
-        var result = new Dictionary<string, Route>(StringComparer.Ordinal);
-        var map = r.Mapping(node, "routes");
-        if (map is null || map.Children.Count == 0)
-        {
-            r.Error(node ?? root, "routes", "at least one route is required: the model name clients send, and the provider that serves it");
-            return result;
-        }
-        foreach (var (name, value, path) in r.Entries(map, "routes", null))
-        {
-            var m = r.Mapping(value, path);
-            if (m is null) continue;
-            string? provider = null, model = null;
-            YamlNode? providerNode = null;
-            foreach (var (key, v, p) in r.Entries(m, path, RouteFields))
-            {
-                if (key == "provider")
-                {
-                    provider = r.String(v, p);
-                    providerNode = v;
-                }
-                else model = r.String(v, p);
-            }
-            if (provider is null)
-            {
-                if (providerNode is null) r.Error(m, path + ".provider", "missing: which provider serves this route");
-                continue;
-            }
-            if (!providers.TryGetValue(provider, out var settings))
-            {
-                // A provider that is declared but failed its own validation is already reported; only name truly missing ones.
-                if (!declared.Contains(provider)) r.Error(providerNode, path + ".provider", $"unknown provider '{provider}'; defined: {string.Join(", ", providers.Keys.Order())}");
-                continue;
-            }
-            model ??= name;
-            result[name] = new Route
-            {
-                Name = name,
-                Targets =
-                [
-                    new Target
-                    {
-                        Provider = settings,
-                        UpstreamModel = model,
-                        UpstreamModelJson = Encoding.UTF8.GetBytes("\"" + System.Text.Json.JsonEncodedText.Encode(model).ToString() + "\""),
-                        SameNameUpstream = model == name,
-                        Price = prices.Find(model),
-                    },
-                ],
-            };
-        }
-        return result;
     }
 
     private static KeyTable ReadKeys(YamlReader r, YamlNode? node, Dictionary<string, Route> routes)

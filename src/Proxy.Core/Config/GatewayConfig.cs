@@ -68,6 +68,12 @@ public sealed class ServerSettings
     /// (perf/README.md). Off is the safe choice for code that might block, which the request path does not.
     /// </summary>
     public bool InlineIo { get; init; } = true;
+
+    /// <summary>
+    /// The region this replica runs in (e.g. <c>${AWS_REGION}</c>, so one file serves every region): routes with a
+    /// region_policy use the targets tagged with it. Null when not set.
+    /// </summary>
+    public string? Region { get; init; }
 }
 
 public sealed class MetricsSettings

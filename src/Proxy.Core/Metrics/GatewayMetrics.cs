@@ -13,6 +13,10 @@ public sealed class GatewayMetrics
 {
     private readonly ConcurrentDictionary<(string, string, string), TargetSeries> _targets = new();
     private readonly ConcurrentDictionary<string, ProviderSeries> _providers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RouteSeries> _routes = new(StringComparer.Ordinal);
+
+    /// <summary>The config last bound: its breakers are the state gauge's samples (a removed target has no state).</summary>
+    private GatewayConfig? _bound;
     private readonly Counter[] _rejected = [.. RejectReasons.All.Select(_ => new Counter())];
     private readonly List<IMetricsSource> _sources = [];
 
@@ -27,8 +31,10 @@ public sealed class GatewayMetrics
         foreach (var provider in config.Providers.Values) provider.Metrics = ProviderFor(provider.Name);
         foreach (var route in config.Routes.Values)
         {
+            route.Metrics = _routes.GetOrAdd(route.Name, static r => new RouteSeries(r));
             foreach (var target in route.Targets) target.Metrics = TargetFor(route.Name, target.Provider.Name, target.UpstreamModel);
         }
+        Volatile.Write(ref _bound, config);
         ConfigLastReloadUnixSeconds.Set(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
     }
 
@@ -116,6 +122,8 @@ public sealed class GatewayMetrics
             }
         }
 
+        WriteRouting(w, targets);
+
         w.Counter(MetricNames.ConfigReloads, "Config reloads, by result: applied or rejected (the last good config stays).");
         w.CounterSample(MetricNames.ConfigReloads, default, ConfigReloads.Value, "result=\"applied\""u8);
         w.CounterSample(MetricNames.ConfigReloads, default, ConfigReloadFailures.Value, "result=\"rejected\""u8);
@@ -127,6 +135,46 @@ public sealed class GatewayMetrics
         foreach (var source in sources) source.Write(w);
         w.End();
     }
+
+    private void WriteRouting(ExpositionWriter w, TargetSeries[] targets)
+    {
+        w.Counter(MetricNames.Retries, "Attempts that failed and were tried again on the same target, by the target and why it failed.");
+        foreach (var t in targets)
+        {
+            foreach (var (i, value) in t.Retries()) w.CounterSample(MetricNames.Retries, t.LabelBytes, value, ReasonLabels[i]);
+        }
+        w.Counter(MetricNames.Fallbacks, "Attempts that failed and moved the request to another target, by the target that failed and why.");
+        foreach (var t in targets)
+        {
+            foreach (var (i, value) in t.Fallbacks()) w.CounterSample(MetricNames.Fallbacks, t.LabelBytes, value, ReasonLabels[i]);
+        }
+        w.Counter(MetricNames.RetriesStopped, "Retryable failures answered to the client instead of tried again, by route and why: attempts, budget, deadline, retry_after, no_target.");
+        foreach (var r in _routes.Values.OrderBy(r => r.Route, StringComparer.Ordinal))
+        {
+            foreach (var (i, value) in r.Stopped()) w.CounterSample(MetricNames.RetriesStopped, r.LabelBytes, value, StopLabels[i]);
+        }
+
+        w.Gauge(MetricNames.BreakerState, "Circuit breaker of each target in the config in force: 0 closed, 1 half-open, 2 open.");
+        if (Volatile.Read(ref _bound) is { } config)
+        {
+            foreach (var route in config.Routes.Values.OrderBy(r => r.Name, StringComparer.Ordinal))
+            {
+                foreach (var target in route.Targets)
+                {
+                    if (target is { Breaker: { } b, Metrics: { } m }) w.GaugeSample(MetricNames.BreakerState, m.LabelBytes, (int)b.State);
+                }
+            }
+        }
+        w.Counter(MetricNames.BreakerTransitions, "Circuit breaker state changes, by target and the state changed to.");
+        foreach (var t in targets)
+        {
+            foreach (var (i, value) in t.Transitions()) w.CounterSample(MetricNames.BreakerTransitions, t.LabelBytes, value, TransitionLabels[i]);
+        }
+    }
+
+    private static readonly byte[][] ReasonLabels = [.. Routing.FailureReasons.All.Select(r => Labels.Render(("reason", r)))];
+    private static readonly byte[][] StopLabels = [.. Routing.StopReasons.All.Select(r => Labels.Render(("reason", r)))];
+    private static readonly byte[][] TransitionLabels = [.. TargetSeries.BreakerTransitionNames.Select(t => Labels.Render(("to", t)))];
 
     private static readonly byte[][] UpstreamErrorLabels = [.. UpstreamErrors.All.Select(k => Labels.Render(("class", k)))];
 

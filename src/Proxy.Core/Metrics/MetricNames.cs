@@ -19,6 +19,11 @@ public static class MetricNames
     public const string InFlight = Prefix + "requests_in_flight";
     public const string Rejected = Prefix + "requests_rejected";
     public const string UpstreamErrors = Prefix + "upstream_errors";
+    public const string Retries = Prefix + "retries";
+    public const string Fallbacks = Prefix + "fallbacks";
+    public const string RetriesStopped = Prefix + "retries_stopped";
+    public const string BreakerState = Prefix + "circuit_breaker_state";
+    public const string BreakerTransitions = Prefix + "circuit_breaker_transitions";
     public const string ConfigReloads = Prefix + "config_reloads";
     public const string ConfigLastReload = Prefix + "config_last_reload_timestamp_seconds";
     public const string BuildInfo = Prefix + "build_info";

@@ -39,6 +39,29 @@ public sealed class TargetSeries
     /// <summary>Cost in billionths of a USD, so it adds as an integer; exposed in USD.</summary>
     public Counter CostNanoUsd { get; } = new();
 
+    // Made on first use: most targets never retry, and a counter is a striped array.
+    private readonly Counter?[] _retries = new Counter?[Routing.FailureReasons.All.Length];
+    private readonly Counter?[] _fallbacks = new Counter?[Routing.FailureReasons.All.Length];
+    private readonly Counter?[] _transitions = new Counter?[BreakerTransitionNames.Length];
+
+    /// <summary>An attempt on this target failed for <paramref name="reason"/> and the next one goes to it again.</summary>
+    public void CountRetry(string reason) => LazyCounters.Bump(_retries, Routing.FailureReasons.IndexOf(reason));
+
+    /// <summary>An attempt on this target failed for <paramref name="reason"/> and the next one goes to another target.</summary>
+    public void CountFallback(string reason) => LazyCounters.Bump(_fallbacks, Routing.FailureReasons.IndexOf(reason));
+
+    public void CountTransition(Routing.BreakerTransition transition)
+    {
+        if (transition != Routing.BreakerTransition.None) LazyCounters.Bump(_transitions, (int)transition - 1);
+    }
+
+    /// <summary>to="open", "half_open", "closed": the order of <see cref="Routing.BreakerTransition"/> after None.</summary>
+    internal static readonly string[] BreakerTransitionNames = ["open", "half_open", "closed"];
+
+    internal IEnumerable<(int Index, long Value)> Retries() => LazyCounters.Existing(_retries);
+    internal IEnumerable<(int Index, long Value)> Fallbacks() => LazyCounters.Existing(_fallbacks);
+    internal IEnumerable<(int Index, long Value)> Transitions() => LazyCounters.Existing(_transitions);
+
     public void CountRequest(int status, string? errorClass)
     {
         int key = Math.Clamp(status, 0, 999) * ErrorClasses.Count + ErrorClasses.IndexOf(errorClass);
@@ -73,4 +96,48 @@ public sealed class ProviderSeries
     }
 
     internal long Errors(int kindIndex) => _errors[kindIndex].Value;
+}
+
+/// <summary>Per-route series: retryable failures that went back to the client, by why they were not retried.</summary>
+public sealed class RouteSeries
+{
+    private readonly Counter?[] _stopped = new Counter?[Routing.StopReasons.All.Length];
+
+    internal RouteSeries(string route)
+    {
+        Route = route;
+        LabelBytes = Labels.Render(("route", route));
+    }
+
+    public string Route { get; }
+
+    internal byte[] LabelBytes { get; }
+
+    public void CountStopped(string reason) => LazyCounters.Bump(_stopped, Array.IndexOf(Routing.StopReasons.All, reason));
+
+    internal IEnumerable<(int Index, long Value)> Stopped() => LazyCounters.Existing(_stopped);
+}
+
+/// <summary>Labelled counters made on first use, so a label value that never happens adds no series.</summary>
+internal static class LazyCounters
+{
+    public static void Bump(Counter?[] counters, int index)
+    {
+        if (index < 0) return;
+        var counter = Volatile.Read(ref counters[index]);
+        if (counter is null)
+        {
+            Interlocked.CompareExchange(ref counters[index], new Counter(), null);
+            counter = counters[index]!;
+        }
+        counter.Increment();
+    }
+
+    public static IEnumerable<(int Index, long Value)> Existing(Counter?[] counters)
+    {
+        for (int i = 0; i < counters.Length; i++)
+        {
+            if (Volatile.Read(ref counters[i]) is { } c) yield return (i, c.Value);
+        }
+    }
 }

@@ -108,29 +108,84 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
                 return;
             }
 
-            outcome.Target = route.Targets[0];
-            var call = new UpstreamCall(operation, body.Memory, facts, route.Targets[0], requestId) { ClientHeaders = ctx.Request.Headers };
-            var attempt = GatewayTracing.StartAttempt(call, attempt: 1);
+            // Routing: each attempt goes to the target the route's strategy picks among the available ones; a failure
+            // before anything reached the client may be tried again (Attempts.Next decides), and only the last one is
+            // written. The loop lives here, not in a method of its own, so a request still has one state machine.
+            var routing = AttemptState.Start();
+            route.Budget?.OnRequest();
+            int index = TargetPicker.Pick(route, ref routing, exclude: 0, out var transition);
+            if (index < 0)
+            {
+                await NoTargetAsync(ctx, route, outcome, requestId);
+                return;
+            }
+            Attempts.Transitioned(route, route.Targets[index], transition, logger);
             try
             {
-                await UpstreamRelay.ForwardAsync(ctx, call, outcome, logger, ct);
+                while (true)
+                {
+                    var target = route.Targets[index];
+                    routing.Begin(index);
+                    outcome.BeginAttempt(target, routing.Attempts);
+                    RoutingHeaders.Set(ctx.Response, target, routing.Attempts);
+                    var call = new UpstreamCall(operation, body.Memory, facts, target, requestId) { ClientHeaders = ctx.Request.Headers };
+                    var attempt = GatewayTracing.StartAttempt(call, routing.Attempts);
+                    target.Latency?.Started();
+                    try
+                    {
+                        await UpstreamRelay.ForwardAsync(ctx, call, outcome, logger, ct);
+                    }
+                    finally
+                    {
+                        target.Latency?.Finished();
+                        GatewayTracing.EndAttempt(attempt, outcome);
+                        attempt?.Dispose();
+                    }
+                    Attempts.Complete(route, ref routing, outcome, logger);
+                    if (outcome.Failure is not { } failure) break;
+                    index = Attempts.Next(route, ref routing, failure, outcome, requestId, logger, out var delay);
+                    if (index < 0)
+                    {
+                        await UpstreamRelay.WriteFailureAsync(ctx, failure);
+                        break;
+                    }
+                    if (delay > TimeSpan.Zero) await Task.Delay(delay, time, ct);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // The client left while the request waited to try again; the failed attempt is already booked (FailedAttempts).
+                outcome.ErrorClass = "client_closed";
+                outcome.UpstreamError = outcome.FailureReason = null;
             }
             finally
             {
-                GatewayTracing.EndAttempt(attempt, outcome);
-                attempt?.Dispose();
+                Attempts.Abandon(route, ref routing);
             }
         }
         finally
         {
             var record = Records.Build(ctx, operation, requestId, body, outcome);
             metrics.Observe(record, outcome);
-            // After the observation: a scrape that sees no request in flight sees every finished one counted.
-            metrics.InFlight.Decrement();
             GatewayTracing.EndRequest(activity, record, outcome);
             activity?.Dispose();
             log.TryWrite(record);
+            // Last: a scrape that sees no request in flight sees every finished one counted and its record accepted.
+            metrics.InFlight.Decrement();
         }
+    }
+
+    /// <summary>Every target's breaker is open: a fast 503 that says when to come back, rather than a call bound to fail.</summary>
+    private Task NoTargetAsync(HttpContext ctx, Route route, CallOutcome outcome, string requestId)
+    {
+        var wait = TargetPicker.SoonestRecovery(route);
+        outcome.FailureReason = FailureReasons.CircuitOpen;
+        Log.NoTarget(logger, requestId, route.Name);
+        RoutingHeaders.SetNone(ctx.Response);
+        ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Fail(ctx, outcome, 503,
+            $"Every target of model '{route.Name}' is failing (circuit breakers open); the next is tried again in {Math.Ceiling(wait.TotalSeconds):0}s.",
+            OpenAiError.Upstream, code: "circuit_open");
     }
 
     private static Task Fail(HttpContext ctx, CallOutcome outcome, int status, string message, string type, string? param = null, string? code = null)

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Proxy.Errors;
 using Proxy.Metrics;
 using Proxy.Providers;
+using Proxy.Routing;
 
 namespace Proxy.Pipeline;
 
@@ -22,8 +23,8 @@ internal static class StreamRelay
     public static async Task RelayAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CancellationTokenSource upstreamCts,
         CallOutcome outcome, ILogger logger, CancellationToken clientAborted)
     {
-        var provider = call.Target.Provider;
-        var transcoder = provider.Adapter.CreateStreamTranscoder(call);
+        var target = call.Target;
+        var transcoder = target.Provider.Adapter.CreateStreamTranscoder(call);
         var res = ctx.Response;
         res.StatusCode = 200;
         res.ContentType = "text/event-stream";
@@ -38,7 +39,7 @@ internal static class StreamRelay
         bool timedOut = false;
         try
         {
-            upstreamCts.CancelAfter(provider.IdleTimeout);
+            Deadlines.Arm(upstreamCts, outcome, target.IdleTimeout, TimeoutKind.Idle);
             var stream = await response.Content.ReadAsStreamAsync(upstreamCts.Token);
             var reader = PipeReader.Create(stream, ReaderOptions);
             try
@@ -60,7 +61,7 @@ internal static class StreamRelay
                     {
                         long now = Stopwatch.GetTimestamp();
                         if (outcome.FirstEvent == 0) outcome.FirstEvent = now;
-                        else call.Target.Metrics?.ChunkGap.Observe(CallOutcome.Micros(outcome.LastEvent, now));
+                        else target.Metrics?.ChunkGap.Observe(CallOutcome.Micros(outcome.LastEvent, now));
                         outcome.LastEvent = now;
                         var flush = await writer.FlushAsync(clientAborted);
                         if (flush.IsCanceled || flush.IsCompleted)
@@ -76,7 +77,7 @@ internal static class StreamRelay
                         failure = "the upstream closed the stream before it was complete";
                         break;
                     }
-                    upstreamCts.CancelAfter(provider.IdleTimeout);
+                    Deadlines.Arm(upstreamCts, outcome, target.IdleTimeout, TimeoutKind.Idle);
                 }
             }
             finally
@@ -94,32 +95,52 @@ internal static class StreamRelay
         catch (OperationCanceledException)
         {
             timedOut = true;
-            failure = $"no data for {provider.IdleTimeout.TotalSeconds:0.###}s (idle timeout)";
+            failure = outcome.ArmedTimeout switch
+            {
+                TimeoutKind.Total => "the route's total timeout expired",
+                TimeoutKind.Attempt => $"the target's total timeout ({target.AttemptTimeout.TotalSeconds:0.###}s) expired",
+                _ => $"no data for {target.IdleTimeout.TotalSeconds:0.###}s (idle timeout)",
+            };
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
             failure = "the connection to the upstream broke: " + e.Message;
         }
 
-        Finish(outcome, state, failure is null ? (state.Failed ? OpenAiError.Upstream : null) : timedOut ? OpenAiError.Timeout : OpenAiError.Upstream);
-        if (failure is not null || state.Failed)
-            outcome.UpstreamError = failure is null ? UpstreamErrors.StreamError : timedOut ? UpstreamErrors.Timeout : UpstreamErrors.Incomplete;
         if (failure is null)
         {
-            // The provider's own error event has been passed on; end the connection the same way as below.
-            if (state.Failed) await AbortAfterErrorAsync(ctx);
+            Finish(outcome, state, state.Failed ? OpenAiError.Upstream : null);
+            if (state.Failed)
+            {
+                // The provider's own error event has been passed on; end the connection the same way as below.
+                outcome.UpstreamError = outcome.FailureReason = UpstreamErrors.StreamError;
+                await AbortAfterErrorAsync(ctx);
+            }
             return;
         }
-        Log.StreamBroken(logger, call.RequestId, provider.Name, failure);
-        var message = $"Upstream '{provider.Name}' stream failed: {failure}.";
+        var reason = !timedOut ? FailureReasons.Incomplete
+            : outcome.ArmedTimeout switch { TimeoutKind.Total => FailureReasons.TotalTimeout, TimeoutKind.Attempt => FailureReasons.AttemptTimeout, _ => FailureReasons.IdleTimeout };
+        var message = $"Upstream '{target.Provider.Name}' stream failed: {failure}.";
         if (!res.HasStarted && state.EventsWritten == 0)
         {
-            // Nothing reached the client: it gets a plain error answer, as if the upstream had failed outright.
+            // Nothing reached the client: the attempt failed as if the upstream had failed outright, and the router may
+            // try again (another target, or this one after a backoff) or answer with a plain error.
             res.Headers.CacheControl = default;
             res.Headers.Remove("X-Accel-Buffering");
-            await ErrorResponses.WriteAsync(ctx, timedOut ? 504 : 502, message, timedOut ? OpenAiError.Timeout : OpenAiError.Upstream, code: "upstream_stream_broken");
+            res.ContentType = null;
+            outcome.Usage = state.Usage;
+            outcome.Fail(new AttemptFailure
+            {
+                Status = timedOut ? 504 : 502, Type = timedOut ? OpenAiError.Timeout : OpenAiError.Upstream, Code = "upstream_stream_broken",
+                Message = message, Reason = reason, Retryable = reason != FailureReasons.TotalTimeout, UpstreamStatus = outcome.UpstreamStatus,
+            });
+            Log.UpstreamFailed(logger, call.RequestId, target.Provider.Name, reason, message);
             return;
         }
+        Finish(outcome, state, timedOut ? OpenAiError.Timeout : OpenAiError.Upstream);
+        outcome.FailureReason = reason;
+        outcome.UpstreamError = FailureReasons.UpstreamClass(reason);
+        Log.StreamBroken(logger, call.RequestId, target.Provider.Name, reason, failure);
         OpenAiError.WriteEvent(writer, message, timedOut ? OpenAiError.Timeout : OpenAiError.Upstream, "upstream_stream_broken");
         try
         {

@@ -8,14 +8,16 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Proxy.Errors;
-using Proxy.Metrics;
 using Proxy.Providers;
+using Proxy.Routing;
 
 namespace Proxy.Pipeline;
 
 /// <summary>
-/// Sends one call upstream and relays the answer: plain answers whole, streams event by event with a flush
-/// per read. Every failure is said to be the upstream's or the client's, never a silent truncation.
+/// Sends one attempt upstream and relays the answer: plain answers whole, streams event by event with a flush per
+/// read. A failure before anything reached the client is not written: it is left, classified, in
+/// <see cref="CallOutcome.Failure"/>, and the router retries it or writes it (<see cref="WriteFailureAsync"/>). Every
+/// failure says whose it was, the upstream's or the client's, and which timeout expired; never a silent truncation.
 /// </summary>
 public static class UpstreamRelay
 {
@@ -23,11 +25,11 @@ public static class UpstreamRelay
 
     public static async Task ForwardAsync(HttpContext ctx, UpstreamCall call, CallOutcome outcome, ILogger logger, CancellationToken clientAborted)
     {
-        var provider = call.Target.Provider;
-        var adapter = provider.Adapter;
+        var target = call.Target;
+        var adapter = target.Provider.Adapter;
         // One token for the upstream: the client leaving or a timeout both cancel it at once.
         using var upstreamCts = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
-        upstreamCts.CancelAfter(provider.FirstByteTimeout);
+        Deadlines.Arm(upstreamCts, outcome, target.FirstByteTimeout, TimeoutKind.FirstByte);
 
         HttpResponseMessage response;
         HttpRequestMessage built;
@@ -38,13 +40,18 @@ public static class UpstreamRelay
         catch (CallRejectedException e)
         {
             // A request the provider's API cannot express: the client's to fix, never a silent drop, and nothing was sent.
-            outcome.ErrorClass = e.Failure.Type;
-            await ErrorResponses.WriteAsync(ctx, e.Failure.Status, e.Failure.Message, e.Failure.Type, e.Param, e.Failure.Code);
+            outcome.Fail(new AttemptFailure
+            {
+                Status = e.Failure.Status, Type = e.Failure.Type, Code = e.Failure.Code, Param = e.Param, Message = e.Failure.Message,
+                Reason = FailureReasons.Unsupported,
+            });
+            outcome.UpstreamError = null;
             return;
         }
         using var request = built;
+        if (target.ConnectTimeout != target.Provider.ConnectTimeout) UpstreamTransport.SetConnectTimeout(request, target.ConnectTimeout);
         Tracing.GatewayTracing.Propagate(request, ctx.Request.Headers);
-        outcome.UpstreamSent = Stopwatch.GetTimestamp();
+        outcome.MarkSent();
         try
         {
             response = await adapter.Invoker.SendAsync(request, upstreamCts.Token);
@@ -60,12 +67,9 @@ public static class UpstreamRelay
         }
         catch (Exception e)
         {
-            outcome.UpstreamDone = Stopwatch.GetTimestamp();
-            var (status, type, message) = DescribeSendFailure(e, provider.Name, provider.FirstByteTimeout);
-            outcome.ErrorClass = type;
-            outcome.UpstreamError = status == 504 ? UpstreamErrors.Timeout : UpstreamErrors.Unreachable;
-            Log.UpstreamFailed(logger, call.RequestId, provider.Name, message);
-            await ErrorResponses.WriteAsync(ctx, status, message, type, code: status == 504 ? "upstream_timeout" : "upstream_unreachable");
+            var failure = DescribeSendFailure(e, target, outcome.ArmedTimeout);
+            outcome.Fail(failure);
+            Log.UpstreamFailed(logger, call.RequestId, target.Provider.Name, failure.Reason, failure.Message);
             return;
         }
 
@@ -75,7 +79,7 @@ public static class UpstreamRelay
             outcome.UpstreamStatus = status;
             if (status is < 200 or >= 300)
             {
-                await RelayErrorAsync(ctx, call, response, outcome, logger, upstreamCts.Token);
+                await ReadErrorAsync(call, response, outcome, logger, upstreamCts.Token);
                 return;
             }
             if (call.Facts.Stream && call.Operation == Operation.ChatCompletions)
@@ -87,11 +91,27 @@ public static class UpstreamRelay
         }
     }
 
+    /// <summary>Writes a request's final failure: the upstream's own OpenAI-shaped body when it has one, else the gateway's.</summary>
+    public static Task WriteFailureAsync(HttpContext ctx, AttemptFailure failure)
+    {
+        var res = ctx.Response;
+        if (res.HasStarted) return Task.CompletedTask;
+        if (failure.RetryAfterHeader is { } retryAfter) res.Headers[HeaderNames.RetryAfter] = retryAfter;
+        if (failure.Body is { } body)
+        {
+            res.StatusCode = failure.Status;
+            res.ContentType = "application/json";
+            res.ContentLength = body.Length;
+            return res.BodyWriter.WriteAsync(body.Memory, ctx.RequestAborted).AsTask();
+        }
+        return ErrorResponses.WriteAsync(ctx, failure.Status, failure.Message, failure.Type, failure.Param, failure.Code);
+    }
+
     private static async Task RelayPlainAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CallOutcome outcome, ILogger logger,
         CancellationTokenSource upstreamCts, CancellationToken clientAborted)
     {
         var adapter = call.Target.Provider.Adapter;
-        upstreamCts.CancelAfter(call.Target.Provider.IdleTimeout);
+        Deadlines.Arm(upstreamCts, outcome, call.Target.IdleTimeout, TimeoutKind.Idle);
         using var answer = new PooledBuffer((int)Math.Min(response.Content.Headers.ContentLength ?? 4096, 1 << 20));
         try
         {
@@ -101,7 +121,7 @@ public static class UpstreamRelay
                 int n = await stream.ReadAsync(answer.GetMemory(8192), upstreamCts.Token);
                 if (n == 0) break;
                 answer.Advance(n);
-                upstreamCts.CancelAfter(call.Target.Provider.IdleTimeout);
+                Deadlines.Arm(upstreamCts, outcome, call.Target.IdleTimeout, TimeoutKind.Idle);
             }
         }
         catch (Exception e) when (clientAborted.IsCancellationRequested)
@@ -114,22 +134,25 @@ public static class UpstreamRelay
         }
         catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
         {
-            outcome.UpstreamDone = Stopwatch.GetTimestamp();
-            outcome.ErrorClass = e is OperationCanceledException ? OpenAiError.Timeout : OpenAiError.Upstream;
-            outcome.UpstreamError = e is OperationCanceledException ? UpstreamErrors.Timeout : UpstreamErrors.Incomplete;
-            var reason = e is OperationCanceledException ? "stopped sending its answer (idle timeout)" : "dropped the connection mid-answer: " + e.Message;
-            Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, reason);
-            await ErrorResponses.WriteAsync(ctx, e is OperationCanceledException ? 504 : 502,
-                $"Upstream '{call.Target.Provider.Name}' {reason}", OpenAiError.Upstream, code: "upstream_incomplete");
+            // Nothing was written yet: the whole answer is read before any of it goes out, so this attempt can be retried.
+            var failure = e is OperationCanceledException
+                ? TimedOut(call.Target, outcome.ArmedTimeout, "stopped sending its answer", "upstream_incomplete")
+                : new AttemptFailure
+                {
+                    Status = 502, Type = OpenAiError.Upstream, Code = "upstream_incomplete", Reason = FailureReasons.Incomplete, Retryable = true,
+                    Message = $"Upstream '{call.Target.Provider.Name}' dropped the connection mid-answer: {e.Message}", UpstreamStatus = outcome.UpstreamStatus,
+                };
+            outcome.Fail(failure);
+            Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, failure.Reason, failure.Message);
             return;
         }
 
         outcome.UpstreamDone = Stopwatch.GetTimestamp();
         var res = ctx.Response;
-        res.StatusCode = 200;
-        res.ContentType = "application/json";
         if (adapter.PassesThrough)
         {
+            res.StatusCode = 200;
+            res.ContentType = "application/json";
             adapter.ReadUsage(answer.Span, ref outcome.Usage);
             outcome.CaptureResponse(answer.Span);
             res.ContentLength = answer.Length;
@@ -143,32 +166,41 @@ public static class UpstreamRelay
         }
         catch (InvalidUpstreamAnswerException e)
         {
-            outcome.ErrorClass = OpenAiError.Upstream;
-            outcome.UpstreamError = UpstreamErrors.InvalidAnswer;
             outcome.CaptureResponse(answer.Span);
-            Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, e.Message);
-            await ErrorResponses.WriteAsync(ctx, 502, $"Upstream '{call.Target.Provider.Name}' sent an answer the gateway could not read: {e.Message}",
-                OpenAiError.Upstream, code: "upstream_invalid_answer");
+            var failure = new AttemptFailure
+            {
+                Status = 502, Type = OpenAiError.Upstream, Code = "upstream_invalid_answer", Reason = FailureReasons.InvalidAnswer, UpstreamStatus = outcome.UpstreamStatus,
+                Message = $"Upstream '{call.Target.Provider.Name}' sent an answer the gateway could not read: {e.Message}",
+            };
+            outcome.Fail(failure);
+            Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, failure.Reason, e.Message);
             return;
         }
         catch (CallRejectedException e)
         {
-            // A 2xx that is a refusal (a blocked prompt): the client gets the error the adapter made of it.
-            outcome.ErrorClass = e.Failure.Type;
+            // A 2xx that is a refusal (a blocked prompt): the client gets the error the adapter made of it; not retried.
             outcome.CaptureResponse(answer.Span);
-            await ErrorResponses.WriteAsync(ctx, e.Failure.Status, e.Failure.Message, e.Failure.Type, e.Param, e.Failure.Code);
+            outcome.Fail(new AttemptFailure
+            {
+                Status = e.Failure.Status, Type = e.Failure.Type, Code = e.Failure.Code, Param = e.Param, Message = e.Failure.Message,
+                Reason = FailureReasons.Unsupported, UpstreamStatus = outcome.UpstreamStatus,
+            });
+            outcome.UpstreamError = null;
             return;
         }
+        res.StatusCode = 200;
+        res.ContentType = "application/json";
         outcome.CaptureResponse(translated.Span);
         res.ContentLength = translated.Length;
         await res.BodyWriter.WriteAsync(translated.Memory, clientAborted);
     }
 
-    private static async Task RelayErrorAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CallOutcome outcome, ILogger logger, CancellationToken ct)
+    /// <summary>Reads a non-2xx answer and classifies it; the body is kept for the client when it is already in the OpenAI shape.</summary>
+    private static async Task ReadErrorAsync(UpstreamCall call, HttpResponseMessage response, CallOutcome outcome, ILogger logger, CancellationToken ct)
     {
         var adapter = call.Target.Provider.Adapter;
         int status = (int)response.StatusCode;
-        using var body = new PooledBuffer(4096);
+        var body = new PooledBuffer(4096);
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(ct);
@@ -180,36 +212,63 @@ public static class UpstreamRelay
             // The status says what happened; a body cut short only loses detail.
         }
 
-        outcome.UpstreamDone = Stopwatch.GetTimestamp();
         var failure = adapter.ClassifyError(status, response.Headers, body.Span);
-        outcome.ErrorClass = failure.Type;
-        outcome.UpstreamError = UpstreamErrors.ForStatus(status);
         outcome.CaptureResponse(body.Span);
-        Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, $"HTTP {status}: {failure.Message}");
-        var res = ctx.Response;
-        if (response.Headers.RetryAfter is { } retryAfter) res.Headers[HeaderNames.RetryAfter] = retryAfter.ToString();
-        if (failure.Status == status && adapter.PassesThrough && OpenAiError.IsOpenAiShape(body.Span))
+        bool passBody = failure.Status == status && adapter.PassesThrough && OpenAiError.IsOpenAiShape(body.Span);
+        if (!passBody) body.Dispose();
+        var reason = Metrics.UpstreamErrors.ForStatus(status);
+        var attempt = new AttemptFailure
         {
-            res.StatusCode = status;
-            res.ContentType = "application/json";
-            res.ContentLength = body.Length;
-            await res.BodyWriter.WriteAsync(body.Memory, ctx.RequestAborted);
-            return;
-        }
-        await ErrorResponses.WriteAsync(ctx, failure.Status, failure.Message, failure.Type, code: failure.Code);
+            Status = failure.Status, Type = failure.Type, Code = failure.Code, Message = failure.Message, Reason = reason,
+            // The adapter knows its provider's answers (an error body can say "overloaded"); the status bounds what is ever retried.
+            Retryable = failure.Retryable && FailureReasons.IsRetryableStatus(status),
+            UpstreamStatus = status,
+            RetryAfter = Backoff.RetryAfter(response.Headers, DateTimeOffset.UtcNow),
+            RetryAfterHeader = response.Headers.RetryAfter?.ToString(),
+            Body = passBody ? body : null,
+        };
+        outcome.Fail(attempt);
+        Log.UpstreamFailed(logger, call.RequestId, call.Target.Provider.Name, reason, $"HTTP {status}: {failure.Message}");
     }
 
     private const int MaxErrorBody = 64 * 1024;
 
-    /// <summary>Says which upstream and what went wrong, in words an operator can act on.</summary>
-    internal static (int Status, string Type, string Message) DescribeSendFailure(Exception e, string provider, TimeSpan firstByteTimeout)
+    /// <summary>A timer expired: which one, in words an operator can act on.</summary>
+    internal static AttemptFailure TimedOut(Target target, TimeoutKind kind, string what, string code)
     {
-        if (e is OperationCanceledException oce)
+        var name = target.Provider.Name;
+        var (reason, message) = kind switch
         {
-            return oce.InnerException is TimeoutException
-                ? (504, OpenAiError.Timeout, $"Upstream '{provider}' could not be connected to in time (connect timeout).")
-                : (504, OpenAiError.Timeout, $"Upstream '{provider}' did not answer within {firstByteTimeout.TotalSeconds:0.###}s (first byte timeout).");
+            TimeoutKind.Total => (FailureReasons.TotalTimeout, $"Upstream '{name}' {what}: the route's total timeout expired."),
+            TimeoutKind.Attempt => (FailureReasons.AttemptTimeout, $"Upstream '{name}' {what}: the target's total timeout ({Seconds(target.AttemptTimeout)}s) expired."),
+            TimeoutKind.FirstByte => (FailureReasons.FirstByteTimeout, $"Upstream '{name}' did not answer within {Seconds(target.FirstByteTimeout)}s (first byte timeout)."),
+            _ => (FailureReasons.IdleTimeout, $"Upstream '{name}' {what}: no data for {Seconds(target.IdleTimeout)}s (idle timeout)."),
+        };
+        return new AttemptFailure
+        {
+            Status = 504, Type = OpenAiError.Timeout, Code = code, Message = message, Reason = reason,
+            // The route's deadline is spent for every target; any other timer is one target's trouble.
+            Retryable = kind != TimeoutKind.Total,
+        };
+    }
+
+    /// <summary>Why sending failed, in words an operator can act on.</summary>
+    internal static AttemptFailure DescribeSendFailure(Exception e, Target target, TimeoutKind armed)
+    {
+        var provider = target.Provider.Name;
+        var connect = FindInner<ConnectTimeoutException>(e);
+        if (connect is not null || e is OperationCanceledException { InnerException: TimeoutException })
+        {
+            // Ours (a route's or target's override), or the connection pool's own (the provider's connect_timeout).
+            var limit = connect?.Timeout ?? target.Provider.ConnectTimeout;
+            return new AttemptFailure
+            {
+                Status = 504, Type = OpenAiError.Timeout, Code = "upstream_timeout", Reason = FailureReasons.ConnectTimeout, Retryable = true,
+                Message = $"Upstream '{provider}' could not be connected to within {Seconds(limit)}s (connect timeout).",
+            };
         }
+        if (e is OperationCanceledException)
+            return TimedOut(target, armed == TimeoutKind.Idle ? TimeoutKind.FirstByte : armed, "did not answer", "upstream_timeout");
         var socket = FindInner<SocketException>(e);
         var what = e is HttpRequestException hre ? hre.HttpRequestError switch
         {
@@ -220,8 +279,14 @@ public static class UpstreamRelay
             HttpRequestError.InvalidResponse => "it sent an invalid HTTP response",
             _ => e.Message,
         } : e.Message;
-        return (502, OpenAiError.Upstream, $"Upstream '{provider}' is unreachable: {what}.");
+        return new AttemptFailure
+        {
+            Status = 502, Type = OpenAiError.Upstream, Code = "upstream_unreachable", Reason = FailureReasons.Unreachable, Retryable = true,
+            Message = $"Upstream '{provider}' is unreachable: {what}.",
+        };
     }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 
     private static T? FindInner<T>(Exception? e) where T : Exception
     {

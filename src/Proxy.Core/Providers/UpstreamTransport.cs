@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using Proxy.Config;
 
 namespace Proxy.Providers;
@@ -25,7 +26,10 @@ public static class UpstreamTransport
             AutomaticDecompression = DecompressionMethods.None,
             UseProxy = settings.HttpProxy is not null,
             Proxy = settings.HttpProxy is null ? null : new WebProxy(settings.HttpProxy),
+            // TCP + TLS, as before routes could override it; a route's or target's connect timeout shortens the TCP connect
+            // of a request that opens a connection (ConnectAsync), and this stays the ceiling.
             ConnectTimeout = settings.ConnectTimeout,
+            ConnectCallback = ConnectAsync,
             MaxConnectionsPerServer = settings.MaxConnections > 0 ? settings.MaxConnections : int.MaxValue,
             // Recycle connections so DNS changes (failover, scaled endpoints) are seen within minutes.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -39,6 +43,51 @@ public static class UpstreamTransport
                 ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
             },
         };
+    }
+
+    private static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutOption = new("llm-gateway.connect-timeout");
+
+    /// <summary>Asks for another connect timeout than the provider's, for a connection this request has to open.</summary>
+    public static void SetConnectTimeout(HttpRequestMessage request, TimeSpan timeout) => request.Options.Set(ConnectTimeoutOption, timeout);
+
+    /// <summary>
+    /// What SocketsHttpHandler does by default (a dual-mode TCP socket, Nagle off, connect to the host or the proxy),
+    /// with the connect timeout of the request that opens the connection when it set one. That expiry surfaces as
+    /// <see cref="ConnectTimeoutException"/>, so it is never taken for a first byte timeout.
+    /// </summary>
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (!context.InitialRequestMessage.Options.TryGetValue(ConnectTimeoutOption, out var timeout))
+        {
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timer.CancelAfter(timeout);
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, timer.Token).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new ConnectTimeoutException(context.DnsEndPoint.Host, timeout);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>HTTP/2 where TLS lets the provider choose it, HTTP/1.1 on plain http (no h2c guessing).</summary>
@@ -55,4 +104,25 @@ public static class UpstreamTransport
             request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
         }
     }
+}
+
+/// <summary>A TCP (or proxy) connect that did not finish within its connect timeout.</summary>
+public sealed class ConnectTimeoutException : TimeoutException
+{
+    public ConnectTimeoutException(string host, TimeSpan timeout)
+        : base($"Connecting to {host} took longer than {timeout.TotalSeconds:0.###}s (connect timeout).") => Timeout = timeout;
+
+    public ConnectTimeoutException()
+    {
+    }
+
+    public ConnectTimeoutException(string message) : base(message)
+    {
+    }
+
+    public ConnectTimeoutException(string message, Exception innerException) : base(message, innerException)
+    {
+    }
+
+    public TimeSpan Timeout { get; }
 }

@@ -24,6 +24,10 @@ public static class GatewayTracing
         if (!Source.HasListeners()) return null;
         var headers = ctx.Request.Headers;
         ActivityContext.TryParse(headers[TraceParent].ToString(), headers[TraceState].ToString(), isRemote: true, out var parent);
+        // ASP.NET Core's hosting starts an Activity of its own per request (its logging is on), unsampled when the client
+        // sent no traceparent; as the implicit parent it made the sampler drop every new trace. The request span's parent
+        // is the client's traceparent or nothing. (AsyncLocal: this clears it for this request's flow only.)
+        Activity.Current = null;
         var name = OperationName(operation);
         var activity = Source.StartActivity(name, ActivityKind.Server, parent);
         activity?.SetTag("gen_ai.operation.name", name);

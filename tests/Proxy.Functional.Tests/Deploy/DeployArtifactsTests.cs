@@ -33,10 +33,35 @@ public sealed partial class DeployArtifactsTests
         Assert.True(exit == 0, $"promtool test rules exited {exit}:\n{output}");
     }
 
+    /// <summary>
+    /// Routes that make the routing metrics appear (they are made at first use): a fallback off a failing target (whose
+    /// breaker opens), a retry that runs out of attempts, and one that runs out of budget. The fake upstream answers 500.
+    /// </summary>
+    private const string RoutingRoutes = """
+          demo-fallback:
+            targets: [{ provider: up, model: a }, { provider: mock, model: mock-1 }]
+            circuit_breaker: { consecutive_failures: 1 }
+          demo-retry:
+            provider: up
+            model: b
+            retries: { attempts: 2, backoff: 10ms }
+          demo-budget:
+            provider: up
+            model: c
+            retries: { attempts: 2, budget: { ratio: 0, min_per_second: 0 } }
+        """;
+
     [Fact]
     public async Task DashboardAndAlerts_QueryOnlyMetricsTheGatewayExposes()
     {
-        await using var env = await TestEnv.StartAsync();
+        await using var env = await TestEnv.StartAsync(url => TestConfig.Standard(url, RoutingRoutes));
+        using (var fallback = await env.Gateway.PostAsync("/v1/chat/completions", Chat.Replace("mock-gpt", "demo-fallback", StringComparison.Ordinal)))
+            Assert.Equal(200, (int)fallback.StatusCode);
+        foreach (var route in new[] { "demo-retry", "demo-budget" })
+        {
+            using var failed = await env.Gateway.PostAsync("/v1/chat/completions", Chat.Replace("mock-gpt", route, StringComparison.Ordinal));
+            Assert.Equal(500, (int)failed.StatusCode);
+        }
         using (var plain = await env.Gateway.PostAsync("/v1/chat/completions", Chat)) Assert.Equal(200, (int)plain.StatusCode);
         using (var stream = await env.Gateway.PostAsync("/v1/chat/completions", StreamedChat))
         {
