@@ -15,8 +15,8 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
 {
     // Budgets in bytes per request, about 15% above what the pipeline allocates today: 2,424 B plain, 2,968 B
     // streamed (2026-11-22, with the request log's record, metrics, routing and its two response headers). The
-    // previous budget's comment said 3,368 / 4,448 B; routing measured 2,131 / 2,864 B before its change, so that
-    // figure was stale, not a regression since. Most of the rest is
+    // previous comment said 3,368 / 4,448 B; this session measured 2,131 / 2,864 B before routing and the numbers
+    // above after it (where the earlier drop came from was not traced). Most of the rest is
     // HttpRequestMessage/HttpResponseMessage, their headers and the linked CancellationTokenSource, which
     // HttpMessageInvoker requires; see perf/README.md.
     private const long PlainBudget = 2_800;
