@@ -52,8 +52,9 @@ public sealed class GatewayMetrics
         series.CountRequest(record.Status, record.ErrorClass);
         series.Duration.Observe(record.TotalUs);
         series.Overhead.Observe(record.GatewayOverheadUs);
-        if (record.UpstreamTtfbUs > 0) series.UpstreamTtfb.Observe(record.UpstreamTtfbUs);
-        if (record.TtftUs > 0) series.TimeToFirstToken.Observe(record.TtftUs);
+        // By whether the step happened, not by its duration: an in-process answer can take under a microsecond.
+        if (outcome.UpstreamHeaders != 0) series.UpstreamTtfb.Observe(record.UpstreamTtfbUs);
+        if (outcome.FirstEvent != 0) series.TimeToFirstToken.Observe(record.TtftUs);
         if (record.UsageReported)
         {
             series.PromptTokens.Add(record.PromptTokens);
