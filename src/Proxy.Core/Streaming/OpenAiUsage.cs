@@ -12,23 +12,29 @@ public static class OpenAiUsage
         var reader = new Utf8JsonReader(json);
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                bool isUsage = reader.ValueTextEquals("usage"u8);
-                reader.Read();
-                if (isUsage && reader.TokenType == JsonTokenType.StartObject)
-                {
-                    ReadUsageObject(ref reader, ref usage);
-                    return;
-                }
-                reader.Skip();
-            }
+            if (TryEnterTopLevelObject(ref reader, "usage"u8)) ReadUsageObject(ref reader, ref usage);
         }
         catch (JsonException)
         {
             // A provider's malformed answer goes to the client as it came; accounting just has no usage for it.
         }
+    }
+
+    /// <summary>
+    /// Moves a fresh reader over a JSON object to the start of its top-level property <paramref name="name"/> when that
+    /// is an object, skipping everything before it; false when there is none. Throws JsonException on malformed JSON.
+    /// </summary>
+    public static bool TryEnterTopLevelObject(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool match = reader.ValueTextEquals(name);
+            reader.Read();
+            if (match && reader.TokenType == JsonTokenType.StartObject) return true;
+            reader.Skip();
+        }
+        return false;
     }
 
     private static void ReadUsageObject(ref Utf8JsonReader reader, ref Usage usage)

@@ -17,7 +17,7 @@ namespace Proxy.Providers.Gemini;
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
     Justification = "The Utf8JsonWriter writes to the relay's IBufferWriter and holds nothing to release; it is reused across chunks to avoid one per chunk.")]
-public sealed class GeminiStreamTranscoder(AnswerContext context, bool clientWantsUsage) : StreamTranscoder
+public sealed class GeminiStreamTranscoder(AnswerContext context, bool clientWantsUsage) : SseEventTranscoder
 {
     private readonly JsonEncodedText _id = JsonEncodedText.Encode(context.Id, JsonOutput.Options.Encoder);
     private readonly JsonEncodedText _model = JsonEncodedText.Encode(context.Model, JsonOutput.Options.Encoder);
@@ -27,31 +27,9 @@ public sealed class GeminiStreamTranscoder(AnswerContext context, bool clientWan
     private string? _finishReason;
     private GeminiUsage _usage;
 
-    public override void Transcode(ref ReadOnlySequence<byte> input, IBufferWriter<byte> output, ref StreamState state)
+    protected override void OnEvent(ReadOnlySpan<byte> evt, IBufferWriter<byte> output, ref StreamState state)
     {
-        // An event split across pooled segments is copied once so the reader works on one span.
-        scoped Span<byte> stack = stackalloc byte[2048];
-        while (SseFramer.TryReadEvent(ref input, out var evt))
-        {
-            byte[]? rented = null;
-            scoped ReadOnlySpan<byte> span = evt.FirstSpan;
-            if (!evt.IsSingleSegment)
-            {
-                int length = (int)evt.Length;
-                var copy = length <= stack.Length ? stack[..length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-                evt.CopyTo(copy);
-                span = copy;
-            }
-            try
-            {
-                if (SseFramer.TryGetData(span, out var data)) OnData(data, output, ref state);
-            }
-            finally
-            {
-                if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-            }
-            if (state.Failed) return;
-        }
+        if (SseFramer.TryGetData(evt, out var data)) OnData(data, output, ref state);
     }
 
     public override void Complete(IBufferWriter<byte> output, ref StreamState state)

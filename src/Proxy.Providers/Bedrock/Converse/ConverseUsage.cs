@@ -50,18 +50,7 @@ internal static class ConverseUsage
         var reader = new Utf8JsonReader(body);
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                bool isUsage = reader.ValueTextEquals("usage"u8);
-                reader.Read();
-                if (isUsage && reader.TokenType == JsonTokenType.StartObject)
-                {
-                    Read(ref reader, ref usage);
-                    return;
-                }
-                reader.Skip();
-            }
+            if (Streaming.OpenAiUsage.TryEnterTopLevelObject(ref reader, "usage"u8)) Read(ref reader, ref usage);
         }
         catch (JsonException)
         {
