@@ -85,6 +85,35 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task StreamChunkGaps_PacedUpstream_OneGapPerFlushWithTheirDuration()
+    {
+        await using var env = await TestEnv.StartAsync();
+        env.Upstream.Handler = async ctx =>
+        {
+            Upstream.StartSse(ctx);
+            await Upstream.Send(ctx, Upstream.Event(Upstream.RoleChunk));
+            for (int i = 0; i < 3; i++)
+            {
+                await Task.Delay(60);
+                await Upstream.Send(ctx, Upstream.Event(Upstream.Chunk("x" + i)));
+            }
+            await Task.Delay(60);
+            await Upstream.Send(ctx, Upstream.Event(Upstream.UsageChunk) + Upstream.Done);
+        };
+        using (var r = await env.Gateway.PostStreamingAsync("/v1/chat/completions", """{"model":"gpt-test","stream":true,"messages":[]}"""))
+        {
+            await r.Content.ReadAsStringAsync();
+        }
+
+        var m = await ScrapeAsync(env.Gateway);
+        (string, string)[] up = [("route", "gpt-test"), ("provider", "up"), ("model", "upstream-model")];
+        // Five flushes 60 ms apart (the usage chunk is stripped, [DONE] goes with it): four gaps, none under 50 ms.
+        Assert.Equal(4, m.Value("llm_gateway_stream_chunk_gap_seconds_count", up));
+        Assert.Equal(0, m.Value("llm_gateway_stream_chunk_gap_seconds_bucket", [.. up, ("le", "0.05")]));
+        Assert.InRange(m.Value("llm_gateway_stream_chunk_gap_seconds_sum", up), 0.2, 5);
+    }
+
+    [Fact]
     public async Task Cost_FromConfiguredPrice_MatchesTokensTimesPrice()
     {
         await using var env = await TestEnv.StartAsync(u => TestConfig.Standard(u) + "\npricing:\n  mock-1: { input: 3.0, output: 15.0 }\n");
