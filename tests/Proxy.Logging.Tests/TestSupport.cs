@@ -171,12 +171,25 @@ internal sealed class HangingSink(string root) : ILogSink
     private readonly LocalDirectorySink _inner = new(root);
     private readonly TaskCompletionSource _never = new();
 
+    private readonly bool _counted;
+    private int _hangsLeft;
+
+    /// <param name="hangs">How many uploads hang before the sink works; without it, every one while Hanging.</param>
+    public HangingSink(string root, int hangs) : this(root)
+    {
+        _counted = true;
+        _hangsLeft = hangs;
+    }
+
     public volatile bool Hanging = true;
 
     public string Name => "hanging";
 
+    // A count, not a flag the test flips: a retry that starts before the test reacts must not hang a second time.
     public Task UploadAsync(string objectName, ReadOnlyMemory<byte> gzippedJsonLines, CancellationToken ct) =>
-        Hanging ? _never.Task : _inner.UploadAsync(objectName, gzippedJsonLines, ct);
+        Hanging && (!_counted || Interlocked.Decrement(ref _hangsLeft) >= 0)
+            ? _never.Task
+            : _inner.UploadAsync(objectName, gzippedJsonLines, ct);
 }
 
 /// <summary>A TimeProvider whose wall clock is fixed (timers and timestamps stay real).</summary>
