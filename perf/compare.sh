@@ -5,9 +5,12 @@
 #   gateway -> the gateway's Native AOT binary, key auth + routing + usage accounting on
 #   portkey -> the Portkey gateway (npm @portkey-ai/gateway), when npm can install it
 # For each: throughput at saturation (closed loop), latency at a fixed rate of half nginx's saturation
-# (open loop), streaming time to first token and chunk gaps, and the proxy's RSS under load.
+# (open loop), streaming time to first token and chunk gaps, the proxy's RSS under load, and the proxy's CPU per
+# request (utime+stime of its processes over the measured window, divided by the requests served: steadier than
+# req/s on a shared machine). With GATEWAY_BEFORE=path/to/proxy (an earlier AOT build), that binary runs as the path
+# 'before' with the same config, so a change is measured before and after in one run.
 # Prints each path as a ratio to nginx and to direct, and keeps everything in perf/results/<date>-compare/.
-# Traffic stays on 127.0.0.1; every load run is bounded in time. Usage: perf/compare.sh [--quick]
+# Traffic stays on 127.0.0.1; every load run is bounded in time. Usage: [GATEWAY_BEFORE=...] perf/compare.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -56,7 +59,8 @@ wait_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$
 # ---- the upstream: answers at once for plain requests; streams 16 chunks 5 ms apart ----
 MOCK_PORT=9100
 "$WORK/mock/mock-upstream" --urls "http://127.0.0.1:$MOCK_PORT" --chunks 16 --chunk-interval-ms 5 >"$WORK/mock.log" 2>&1 &
-PIDS+=($!)
+MOCK_PID=$!
+PIDS+=($MOCK_PID)
 wait_port $MOCK_PORT
 
 # ---- nginx: proxy_pass with upstream keepalive, a worker per core, no buffering (for streams) ----
@@ -83,7 +87,8 @@ http {
 }
 EOF
 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
-PIDS+=($!)
+NGINX_PID=$!
+PIDS+=($NGINX_PID)
 wait_port $NGINX_PORT
 
 # ---- the gateway: its AOT binary, a key, a route to the mock ----
@@ -114,6 +119,16 @@ wait_port $GW_PORT
 sleep 1
 GW_RSS_IDLE=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$GW_PID/status)
 
+# ---- the earlier gateway build, when given: same config, its own port and log directory ----
+BF_PORT=9301
+if [ -n "${GATEWAY_BEFORE:-}" ]; then
+  sed "s#directory: $WORK/logs#directory: $WORK/logs-before#" "$WORK/gateway.yaml" >"$WORK/gateway-before.yaml"
+  "$GATEWAY_BEFORE" --config "$WORK/gateway-before.yaml" --urls "http://127.0.0.1:$BF_PORT" >"$WORK/gateway-before.log" 2>&1 &
+  BF_PID=$!
+  PIDS+=($BF_PID)
+  wait_port $BF_PORT
+fi
+
 # ---- portkey (optional) ----
 PK_PORT=8787
 if [ -n "$PORTKEY" ]; then
@@ -131,9 +146,31 @@ declare -A URL ARGS
 URL[direct]="http://127.0.0.1:$MOCK_PORT/v1/chat/completions"; ARGS[direct]=""
 URL[nginx]="http://127.0.0.1:$NGINX_PORT/v1/chat/completions";  ARGS[nginx]=""
 URL[gateway]="http://127.0.0.1:$GW_PORT/v1/chat/completions";   ARGS[gateway]="-H|Authorization: Bearer $KEY"
+URL[before]="http://127.0.0.1:$BF_PORT/v1/chat/completions";    ARGS[before]="-H|Authorization: Bearer $KEY"
 URL[portkey]="http://127.0.0.1:$PK_PORT/v1/chat/completions";   ARGS[portkey]="-H|x-portkey-provider: openai|-H|x-portkey-custom-host: http://127.0.0.1:$MOCK_PORT/v1|-H|Authorization: Bearer perf-upstream-key"
 PATHS=(direct nginx gateway)
+[ -n "${GATEWAY_BEFORE:-}" ] && PATHS+=(before)
 [ -n "$PORTKEY" ] && PATHS+=(portkey)
+
+# The processes whose CPU is the path's own: the mock for direct, nginx's master (its workers are its children),
+# each gateway, node for Portkey.
+declare -A PROC
+PROC[direct]=$MOCK_PID
+PROC[nginx]=$NGINX_PID
+PROC[gateway]=$GW_PID
+PROC[before]=${BF_PID:-}
+PROC[portkey]=$(pgrep -f "build/start-server.js" | head -1)
+HZ=$(getconf CLK_TCK)
+# ticks PID: utime+stime of the process (all its threads) and its children, in clock ticks
+ticks() {
+  local t=0 p
+  for p in $1 $(cat /proc/$1/task/*/children 2>/dev/null); do
+    [ -r /proc/$p/stat ] && t=$((t + $(awk '{print $14+$15}' /proc/$p/stat)))
+  done
+  echo $t
+}
+# cpu_per PID T0 T1 N: microseconds of CPU per request
+cpu_per() { awk -v a="$2" -v b="$3" -v n="$4" -v hz="$HZ" 'BEGIN { if (n > 0 && b >= a) printf "%.1f", (b - a) / hz * 1e6 / n; else printf "-" }'; }
 
 # run LABEL PATH [loadgen args...] -> prints the --summary line, keeps the JSON
 run() {
@@ -148,14 +185,19 @@ field() { grep -o " $1=[^ ]*" <<<"$2" | head -1 | cut -d= -f2; }
 # RSS sampler: the max VmRSS of a pid while a run goes on
 rss_max() { local pid=$1 file=$2; echo 0 >"$file"; while kill -0 "$pid" 2>/dev/null; do awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status 2>/dev/null | awk -v f="$file" '{getline m < f; close(f); if ($1 > m) print $1 > f}'; sleep 0.2; done; }
 
-declare -A RPS P99SAT P50FIX P99FIX TTFT GAP RSS ERR
+declare -A RPS P99SAT P50FIX P99FIX TTFT GAP RSS ERR CPU SCPU
 for p in "${PATHS[@]}"; do
   log "$p: saturation, $CONNS connections, $DURATION"
-  if [ "$p" = gateway ]; then rss_max $GW_PID "$WORK/rss" & SAMPLER=$!; fi
-  s=$(run "$p-plain-sat" "$p" -c "$CONNS" -d "$DURATION" -w "$WARMUP" --body "$PLAIN")
-  if [ "$p" = gateway ]; then kill $SAMPLER 2>/dev/null || true; RSS[$p]=$(cat "$WORK/rss"); fi
+  # Warm up in a run of its own, so the CPU window below holds only measured requests.
+  run "$p-plain-warmup" "$p" -c "$CONNS" -d "$WARMUP" -w 0 --body "$PLAIN" >/dev/null
+  if [ "$p" = gateway ] || [ "$p" = before ]; then rss_max "${PROC[$p]}" "$WORK/rss" & SAMPLER=$!; fi
+  t0=$(ticks "${PROC[$p]}")
+  s=$(run "$p-plain-sat" "$p" -c "$CONNS" -d "$DURATION" -w 0 --body "$PLAIN")
+  t1=$(ticks "${PROC[$p]}")
+  if [ "$p" = gateway ] || [ "$p" = before ]; then kill $SAMPLER 2>/dev/null || true; RSS[$p]=$(cat "$WORK/rss"); fi
   RPS[$p]=$(field rps "$s"); P99SAT[$p]=$(field p99_ms "$s"); ERR[$p]=$(field errors "$s")
-  echo "$s" >>"$OUT/summary.txt"
+  CPU[$p]=$(cpu_per "${PROC[$p]}" "$t0" "$t1" "$(( $(field ok "$s") + $(field errors "$s") ))")
+  echo "$s cpu_us_per_req=${CPU[$p]}" >>"$OUT/summary.txt"
 done
 
 # fixed rate: half of nginx's saturation throughput, for every path
@@ -170,11 +212,15 @@ done
 # streaming: 16 chunks 5 ms apart; few connections so queueing does not hide per-chunk latency
 for p in "${PATHS[@]}"; do
   log "$p: streaming, 8 connections, $DURATION"
-  s=$(run "$p-stream" "$p" -c 8 -d "$DURATION" -w "$WARMUP" --stream --body "$STREAM")
+  run "$p-stream-warmup" "$p" -c 8 -d "$WARMUP" -w 0 --stream --body "$STREAM" >/dev/null
+  t0=$(ticks "${PROC[$p]}")
+  s=$(run "$p-stream" "$p" -c 8 -d "$DURATION" -w 0 --stream --body "$STREAM")
+  t1=$(ticks "${PROC[$p]}")
+  SCPU[$p]=$(cpu_per "${PROC[$p]}" "$t0" "$t1" "$(( $(field ok "$s") + $(field errors "$s") ))")
   TTFT[$p]=$(field ttft_p50_ms "$s"); GAP[$p]=$(field gap_p50_ms "$s")
   # A path whose streams all failed has no timings to show (Portkey on Node 20 answers streams with 500).
   if [ "$(field ok "$s")" = 0 ]; then TTFT[$p]=failed; GAP[$p]=failed; fi
-  echo "$s" >>"$OUT/summary.txt"
+  echo "$s cpu_us_per_stream=${SCPU[$p]}" >>"$OUT/summary.txt"
 done
 
 # ---- the table ----
@@ -184,14 +230,18 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", 
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r), dotnet $(dotnet --version)"
   echo "load: loadgen, $CONNS connections closed loop (saturation), open loop at ${RATE}/s (half nginx), streaming 8 connections x 16 chunks 5 ms apart; $DURATION each after $WARMUP warmup"
   echo
-  printf '%-8s %9s %8s %9s %9s | %9s %9s | %9s %9s %9s | %9s %8s %7s\n' path "sat rps" "x nginx" "x direct" "sat p99" "fix p50" "fix p99" "ttft p50" "+ttft" "gap p50" "p99/ngx" "rss MiB" errors
+  printf '%-8s %9s %8s %9s %9s | %9s %9s | %9s %9s %9s | %9s %8s %7s | %8s %8s %9s %8s\n' path "sat rps" "x nginx" "x direct" "sat p99" "fix p50" "fix p99" "ttft p50" "+ttft" "gap p50" "p99/ngx" "rss MiB" errors \
+    "cpu/req" "x nginx" "cpu/strm" "x nginx"
   for p in "${PATHS[@]}"; do
     addttft=$(awk -v a="${TTFT[$p]}" -v b="${TTFT[direct]}" 'BEGIN { if (a == "failed") printf "-"; else printf "%+.3f", a - b }')
-    printf '%-8s %9s %8s %9s %9s | %9s %9s | %9s %9s %9s | %9s %8s %7s\n' "$p" "${RPS[$p]}" "$(ratio "${RPS[$p]}" "${RPS[nginx]}")" \
+    printf '%-8s %9s %8s %9s %9s | %9s %9s | %9s %9s %9s | %9s %8s %7s | %8s %8s %9s %8s\n' "$p" "${RPS[$p]}" "$(ratio "${RPS[$p]}" "${RPS[nginx]}")" \
       "$(ratio "${RPS[$p]}" "${RPS[direct]}")" "${P99SAT[$p]}" "${P50FIX[$p]}" "${P99FIX[$p]}" "${TTFT[$p]}" "$addttft" "${GAP[$p]}" \
-      "$(ratio "${P99FIX[$p]}" "${P99FIX[nginx]}")" "${RSS[$p]:--}" "${ERR[$p]}"
+      "$(ratio "${P99FIX[$p]}" "${P99FIX[nginx]}")" "${RSS[$p]:--}" "${ERR[$p]}" \
+      "${CPU[$p]}" "$(ratio "${CPU[$p]}" "${CPU[nginx]}")" "${SCPU[$p]}" "$(ratio "${SCPU[$p]}" "${SCPU[nginx]}")"
   done
   echo
   echo "times in ms; '+ttft' is the median time to first token minus direct's; 'p99/ngx' is fixed-rate p99 over nginx's."
+  echo "cpu/req and cpu/strm: microseconds of the path's own processes' CPU (utime+stime) per request (saturation) and per stream (direct: the mock's own)."
+
   echo "gateway RSS: ${GW_RSS_IDLE} MiB idle, ${RSS[gateway]} MiB max during saturation."
 } | tee "$OUT/table.txt"
