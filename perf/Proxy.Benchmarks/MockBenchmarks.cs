@@ -39,6 +39,10 @@ public class MockBenchmarks
     [Benchmark]
     public object BuildChatRequest() => _adapter.BuildRequest(_chat);
 
+    /// <summary>The validation alone, on the same body as the pipeline benchmarks (compare HotPieceBenchmarks.Peek).</summary>
+    [Benchmark]
+    public bool ValidateChat() => MockValidation.Check(Operation.ChatCompletions, InProcessGateway.ChatBody) is null;
+
     [Benchmark]
     public Task<long> ChatPlain() => SendAsync(_chat);
 
