@@ -77,7 +77,7 @@ public sealed class ChatTests
     public async Task Chat_ApiKeyHeaderInsteadOfBearer_IsAccepted()
     {
         await using var env = await TestEnv.StartAsync();
-        using var request = env.Gateway.Request(HttpMethod.Post, "/v1/chat/completions", """{"model":"mock-gpt","messages":[]}""", key: null);
+        using var request = env.Gateway.Request(HttpMethod.Post, "/v1/chat/completions", """{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}""", key: null);
         request.Headers.Add("x-api-key", TestKeys.All);
 
         using var response = await env.Gateway.Client.SendAsync(request);
@@ -89,7 +89,7 @@ public sealed class ChatTests
     public async Task Chat_BodyExactlyAtMaxBodyBytes_IsAccepted()
     {
         await using var env = await TestEnv.StartAsync();
-        var start = "{\"model\":\"mock-gpt\",\"messages\":[],\"user\":\"";
+        var start = "{\"model\":\"mock-gpt\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"user\":\"";
         var body = start + new string('x', TestConfig.MaxBodyBytes - start.Length - 2) + "\"}";
         Assert.Equal(TestConfig.MaxBodyBytes, Encoding.UTF8.GetByteCount(body));
 

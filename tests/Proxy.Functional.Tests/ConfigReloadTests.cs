@@ -21,7 +21,7 @@ public sealed class ConfigReloadTests
 
         Assert.True(await EventuallyAsync(async () => await StatusAsync(env, "fresh-model") == 200, TimeSpan.FromSeconds(3)),
             "the new route was not served within 3 s of the config change");
-        using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"fresh-model","messages":[]}""");
+        using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"fresh-model","messages":[{"role":"user","content":"hi"}]}""");
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("fresh-upstream", doc.RootElement.GetProperty("model").GetString());
         // The unchanged provider still answers after the swap.
@@ -88,7 +88,7 @@ public sealed class ConfigReloadTests
 
     private static async Task<int> StatusAsync(TestEnv env, string model, string key = TestKeys.All)
     {
-        using var response = await env.Gateway.PostAsync("/v1/chat/completions", $$"""{"model":"{{model}}","messages":[]}""", key);
+        using var response = await env.Gateway.PostAsync("/v1/chat/completions", $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}""", key);
         return (int)response.StatusCode;
     }
 

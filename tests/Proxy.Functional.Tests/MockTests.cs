@@ -38,7 +38,7 @@ public sealed class MockTests
     {
         await using var env = await TestEnv.StartAsync();
 
-        using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","messages":[],"max_tokens":2}""");
+        using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}],"max_tokens":2}""");
 
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var choice = doc.RootElement.GetProperty("choices")[0];
@@ -52,7 +52,7 @@ public sealed class MockTests
     {
         await using var env = await TestEnv.StartAsync();
 
-        using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","stream":true,"messages":[]}""");
+        using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"hi"}]}""");
 
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
@@ -74,7 +74,7 @@ public sealed class MockTests
         await using var env = await TestEnv.StartAsync();
 
         using var response = await env.Gateway.PostAsync("/v1/chat/completions",
-            """{"model":"mock-gpt","stream":true,"stream_options":{"include_usage":true},"messages":[]}""");
+            """{"model":"mock-gpt","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}""");
 
         var events = Sse.Parse(await Http.ReadBodyAsync(response));
         Assert.Equal(1 + 5 + 1 + 1 + 1, events.Count);

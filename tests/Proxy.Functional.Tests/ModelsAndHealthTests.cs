@@ -76,7 +76,7 @@ public sealed class ModelsAndHealthTests
         await using var env = await TestEnv.StartAsync(url => TestConfig.Standard(url, SlashRoute));
 
         using var raw = await env.Gateway.GetAsync("/v1/models/meta-llama/Llama-3-8B");
-        using var chat = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"meta-llama/Llama-3-8B","messages":[]}""");
+        using var chat = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"meta-llama/Llama-3-8B","messages":[{"role":"user","content":"hi"}]}""");
 
         Assert.Equal(200, (int)chat.StatusCode);
         Assert.Equal(200, (int)raw.StatusCode);

@@ -5,7 +5,7 @@ namespace Proxy.Functional.Tests;
 /// <summary>Every answer carries x-request-id: the client's own when it sent one, a fresh one otherwise.</summary>
 public sealed class RequestIdTests
 {
-    private const string Ok = """{"model":"mock-gpt","messages":[]}""";
+    private const string Ok = """{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}""";
     private const string UnknownModel = """{"model":"nope","messages":[]}""";
 
     [Theory]
@@ -68,7 +68,7 @@ public sealed class RequestIdTests
     {
         await using var env = await TestEnv.StartAsync();
 
-        using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","stream":true,"messages":[]}""", requestId: "rid-stream");
+        using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"hi"}]}""", requestId: "rid-stream");
 
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("rid-stream", Http.Header(response, "x-request-id"));

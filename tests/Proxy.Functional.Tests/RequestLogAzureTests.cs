@@ -39,7 +39,7 @@ public sealed class RequestLogAzureTests(AzuriteFixture fixture) : IClassFixture
         var sent = new List<string>();
         for (int i = 0; i < 25; i++)
         {
-            using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","messages":[]}""");
+            using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}""");
             await response.Content.ReadAsStringAsync();
             sent.Add(response.Headers.GetValues("x-request-id").Single());
         }

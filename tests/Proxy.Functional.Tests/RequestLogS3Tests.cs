@@ -39,7 +39,7 @@ public sealed class RequestLogS3Tests : IClassFixture<S3rverFixture>
         var sent = new List<string>();
         for (int i = 0; i < 30; i++)
         {
-            var body = i % 3 == 0 ? """{"model":"mock-gpt","stream":true,"messages":[]}""" : """{"model":"mock-gpt","messages":[]}""";
+            var body = i % 3 == 0 ? """{"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"hi"}]}""" : """{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}""";
             using var response = await env.Gateway.PostAsync("/v1/chat/completions", body);
             await response.Content.ReadAsStringAsync();
             sent.Add(response.Headers.GetValues("x-request-id").Single());
@@ -144,7 +144,7 @@ public sealed class RequestLogS3Tests : IClassFixture<S3rverFixture>
     {
         for (int i = 0; i < count; i++)
         {
-            using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","messages":[]}""");
+            using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}""");
             await response.Content.ReadAsStringAsync();
             Assert.Equal(200, (int)response.StatusCode);
             sent.Add(response.Headers.GetValues("x-request-id").Single());

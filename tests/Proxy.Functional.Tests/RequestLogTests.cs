@@ -24,7 +24,7 @@ public sealed class RequestLogTests
         }
 
         for (int i = 0; i < 20; i++) await Send("""{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}""");
-        for (int i = 0; i < 10; i++) await Send("""{"model":"mock-gpt","stream":true,"messages":[]}""");
+        for (int i = 0; i < 10; i++) await Send("""{"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"hi"}]}""");
         for (int i = 0; i < 10; i++) await Send("""{"model":"gpt-test","messages":[]}""");
         for (int i = 0; i < 5; i++) await Send("""{"model":"nope"}""");
         for (int i = 0; i < 5; i++) await Send("""{"model":"mock-gpt"}""", key: "sk-gw-wrong");
@@ -41,7 +41,7 @@ public sealed class RequestLogTests
     {
         await using var env = await TestEnv.StartAsync();
         using (var ok = await env.Gateway.PostAsync(Chat, """{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}""")) Assert.Equal(200, (int)ok.StatusCode);
-        using (var stream = await env.Gateway.PostAsync(Chat, """{"model":"mock-gpt","stream":true,"messages":[]}""")) await stream.Content.ReadAsStringAsync();
+        using (var stream = await env.Gateway.PostAsync(Chat, """{"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"hi"}]}""")) await stream.Content.ReadAsStringAsync();
         using (var missing = await env.Gateway.PostAsync(Chat, """{"model":"nope"}""")) Assert.Equal(404, (int)missing.StatusCode);
         using (var bad = await env.Gateway.PostAsync(Chat, "{}", key: "sk-gw-wrong")) Assert.Equal(401, (int)bad.StatusCode);
         await env.Gateway.StopAsync();

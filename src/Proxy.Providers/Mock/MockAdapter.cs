@@ -14,7 +14,12 @@ public sealed class MockAdapter(ProviderSettings settings, HttpMessageInvoker in
 
     public override bool PassesThrough => true;
 
-    public override HttpRequestMessage BuildRequest(in UpstreamCall call) => new MockRequest(call, MockUri);
+    public override HttpRequestMessage BuildRequest(in UpstreamCall call)
+    {
+        // Refused here, before "sending": the client gets OpenAI's 400 and the attempt counts against nothing.
+        if (MockValidation.Check(call.Operation, call.Body.Span) is { } fault) throw fault.ToException();
+        return new MockRequest(call, MockUri);
+    }
 
     public override StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) => OpenAiSseTranscoder.For(call.Facts.IncludeUsage);
 
