@@ -124,7 +124,8 @@ internal sealed class FakeAzure : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _listener.Stop();
+        // Close alone: Stop() then Close() unregisters twice, and the managed HttpListener
+        // re-binds the port on the second unregister (EADDRINUSE if another process took it).
         _listener.Close();
         _loop.Wait(TimeSpan.FromSeconds(5));
         _stop.Dispose();

@@ -90,7 +90,7 @@ public sealed class WebIdentityTests
                 Environment.SetEnvironmentVariable(k, v);
             }
 
-            sts.Stop();
+            sts.Close(); // not Stop(): Stop then Dispose re-binds the port on the second unregister
             File.Delete(tokenFile);
         }
     }

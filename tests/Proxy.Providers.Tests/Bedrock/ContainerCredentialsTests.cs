@@ -64,7 +64,7 @@ public sealed class ContainerCredentialsTests
         finally
         {
             foreach (var (n, v) in saved) Environment.SetEnvironmentVariable(n, v);
-            listener.Stop();
+            listener.Close(); // not Stop(): Stop then Dispose re-binds the port on the second unregister
             File.Delete(tokenFile);
         }
     }
