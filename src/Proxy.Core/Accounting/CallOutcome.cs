@@ -39,6 +39,9 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
 
     public string? ErrorClass { get; set; }
 
+    /// <summary>An answer was written after the connection had closed (Kestrel drops it): none of it reached the client.</summary>
+    public bool AnswerLost { get; set; }
+
     /// <summary>Why the provider call failed (<see cref="Metrics.UpstreamErrors"/>); null when it did not.</summary>
     public string? UpstreamError { get; set; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Proxy.Metrics;
 using Proxy.Pipeline;
 using Proxy.Providers;
 
@@ -8,6 +9,8 @@ namespace Proxy.Accounting;
 /// <summary>Turns a finished request's outcome into its log record.</summary>
 internal static class Records
 {
+    public const int ClientClosedStatus = 499;
+
     public static RequestRecord Build(HttpContext ctx, Operation operation, string requestId, PooledBuffer body, CallOutcome o)
     {
         long end = Stopwatch.GetTimestamp();
@@ -17,6 +20,12 @@ internal static class Records
         long upstream = o.FirstUpstreamSent == 0 ? 0 : CallOutcome.Micros(o.FirstUpstreamSent, o.UpstreamDone != 0 ? o.UpstreamDone : end);
         bool truncated = o.Truncated || (o.BodyCap > 0 && body.Length > o.BodyCap);
         var status = ctx.Response.StatusCode;
+        // An aborted client has no status it saw; a 2xx with a failure class is a stream that broke after it began.
+        var errorClass = o.ErrorClass ?? (ctx.RequestAborted.IsCancellationRequested ? ErrorClasses.ClientClosed : status >= 400 ? "error" : null);
+        // A client that left before any of its answer was sent got no status: 499, nginx's "client closed request",
+        // rather than the 200 the response object still holds. Once an answer began, the status it carried stands.
+        // Metrics and traces take the status from here, so all three agree.
+        if (errorClass == ErrorClasses.ClientClosed && (!ctx.Response.HasStarted || o.AnswerLost)) status = ClientClosedStatus;
         return new RequestRecord
         {
             RequestId = requestId,
@@ -28,8 +37,7 @@ internal static class Records
             UpstreamModel = o.Target?.UpstreamModel,
             Region = o.Target?.Region,
             Status = status,
-            // An aborted client has no status it saw; a 2xx with a failure class is a stream that broke after it began.
-            ErrorClass = o.ErrorClass ?? (ctx.RequestAborted.IsCancellationRequested ? "client_closed" : status >= 400 ? "error" : null),
+            ErrorClass = errorClass,
             UpstreamError = o.FailureReason,
             Stream = o.Stream,
             PromptTokens = o.Usage.PromptTokens,

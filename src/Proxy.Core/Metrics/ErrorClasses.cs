@@ -11,10 +11,13 @@ internal static class ErrorClasses
 {
     public const string None = "none";
 
+    /// <summary>The client went away before its answer was complete (recorded with status 499 when none of it was sent).</summary>
+    public const string ClientClosed = "client_closed";
+
     private static readonly string[] Known =
     [
         None, OpenAiError.InvalidRequest, OpenAiError.Authentication, OpenAiError.Permission, OpenAiError.NotFound,
-        OpenAiError.RateLimit, OpenAiError.Upstream, OpenAiError.Timeout, "client_closed", "server_error", "error",
+        OpenAiError.RateLimit, OpenAiError.Upstream, OpenAiError.Timeout, ClientClosed, OpenAiError.Server, "error",
         Labels.Other,
     ];
 

@@ -10,11 +10,36 @@ public static class ErrorResponses
     {
         var response = ctx.Response;
         if (response.HasStarted) return Task.CompletedTask;
+        Prepare(response, status, message, type, param, code);
+        return response.BodyWriter.FlushAsync(ctx.RequestAborted).AsTask();
+    }
+
+    /// <summary>
+    /// As <see cref="WriteAsync"/> (for failure paths), saying whether the answer reached the connection: false when the
+    /// client is gone, including when Kestrel had already closed the response, which it reports as a completed flush.
+    /// </summary>
+    public static async ValueTask<bool> TryWriteAsync(HttpContext ctx, int status, string message, string type, string? param = null, string? code = null)
+    {
+        var response = ctx.Response;
+        if (response.HasStarted) return false;
+        Prepare(response, status, message, type, param, code);
+        try
+        {
+            var flush = await response.BodyWriter.FlushAsync(ctx.RequestAborted);
+            return !flush.IsCompleted && !flush.IsCanceled;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private static void Prepare(HttpResponse response, int status, string message, string type, string? param, string? code)
+    {
         response.StatusCode = status;
         response.ContentType = "application/json";
         if (status == StatusCodes.Status401Unauthorized) response.Headers.WWWAuthenticate = "Bearer";
         OpenAiError.Write(response.BodyWriter, message, type, param, code);
-        return response.BodyWriter.FlushAsync(ctx.RequestAborted).AsTask();
     }
 
     public static Task MissingKey(HttpContext ctx) => WriteAsync(ctx, 401,

@@ -26,4 +26,7 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Warning, "Request {RequestId}: every target of route '{Route}' has an open circuit breaker; answered 503")]
     public static partial void NoTarget(ILogger logger, string requestId, string route);
+
+    [LoggerMessage(8, LogLevel.Error, "Request {RequestId}: unexpected failure in the gateway; answered 500 (or cut the answer short if it had begun)")]
+    public static partial void Unexpected(ILogger logger, string requestId, Exception exception);
 }

@@ -17,7 +17,7 @@ namespace Proxy.Pipeline;
 /// The request path for the OpenAI-shaped operations: auth, body, peek, route, forward, relay.
 /// Stateless; one instance serves every request.
 /// </summary>
-public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger)
+public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger)
 {
 
     public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, Operation.ChatCompletions);
@@ -53,6 +53,14 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
             }
             outcome.KeyId = key!.Id;
 
+            // After authentication, so a caller without a key learns nothing about the API, and before the body is
+            // read, so a body that will be refused is not read at all.
+            if (!RequestBody.IsJsonOrAbsent(ctx.Request.ContentType))
+            {
+                await UnsupportedMediaType(ctx, outcome);
+                return;
+            }
+
             try
             {
                 if (!await RequestBody.ReadAsync(ctx.Request, body, snapshot.Server.MaxBodyBytes, ct))
@@ -62,14 +70,14 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
                     return;
                 }
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception e) when (RequestBody.ClientGone(e, ct))
             {
-                outcome.ErrorClass = "client_closed";
+                outcome.ErrorClass = ErrorClasses.ClientClosed;
                 return;
             }
-            catch (BadHttpRequestException e)
+            catch (Exception e) when (e is BadHttpRequestException or IOException)
             {
-                await Fail(ctx, outcome, e.StatusCode, "The request body could not be read: " + e.Message, OpenAiError.InvalidRequest);
+                await UnreadableBodyAsync(ctx, outcome, e);
                 return;
             }
 
@@ -155,13 +163,19 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 // The client left while the request waited to try again; the failed attempt is already booked (FailedAttempts).
-                outcome.ErrorClass = "client_closed";
+                outcome.ErrorClass = ErrorClasses.ClientClosed;
                 outcome.UpstreamError = outcome.FailureReason = null;
             }
             finally
             {
                 Attempts.Abandon(route, ref routing);
             }
+        }
+        catch (Exception e)
+        {
+            // Caught here rather than left to Kestrel, which would answer an empty 500 without x-request-id after the
+            // record below had taken the status as 200.
+            await UnexpectedAsync(ctx, outcome, requestId, e);
         }
         finally
         {
@@ -194,23 +208,43 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
         return ErrorResponses.WriteAsync(ctx, status, message, type, param, code);
     }
 
-    /// <summary>Route lookup by the model's JSON string without allocating: unescape to a stack buffer, then an alternate-key lookup.</summary>
+    /// <summary>
+    /// Route lookup by the model's JSON string without allocating: unescape to a stack buffer, then an alternate-key
+    /// lookup. Never throws: the peeker has refused bodies the reader cannot turn into text (invalid UTF-8, an unpaired
+    /// surrogate escape), and should anything else get through, a name that cannot be read names no route.
+    /// </summary>
     internal static Route? FindRoute(GatewayConfig snapshot, ReadOnlySpan<byte> modelJson)
     {
-        var reader = new System.Text.Json.Utf8JsonReader(modelJson);
-        reader.Read();
         Span<char> chars = stackalloc char[256];
-        int max = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
-        if (max > chars.Length) return null; // longer than any route name a config could sanely hold
-        int n = reader.CopyString(chars);
-        return snapshot.RoutesBySpan.TryGetValue(chars[..n], out var route) ? route : null;
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(modelJson);
+            if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.String) return null;
+            int max = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+            if (max > chars.Length) return null; // longer than any route name a config could sanely hold
+            int n = reader.CopyString(chars);
+            return snapshot.RoutesBySpan.TryGetValue(chars[..n], out var route) ? route : null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string ModelName(ReadOnlySpan<byte> body, RequestFacts facts)
     {
-        var reader = new System.Text.Json.Utf8JsonReader(body.Slice(facts.ModelStart, facts.ModelLength));
-        reader.Read();
-        var name = reader.GetString() ?? "";
+        var json = body.Slice(facts.ModelStart, facts.ModelLength);
+        string name;
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(json);
+            reader.Read();
+            name = reader.GetString() ?? "";
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            name = System.Text.Encoding.UTF8.GetString(json.Trim((byte)'"')); // as FindRoute: unreachable after the peek
+        }
         return name.Length > 200 ? name[..200] + "…" : name;
     }
 }
