@@ -1,20 +1,16 @@
 namespace Proxy.Logging;
 
-// The upload loop: sends batches in order, spooling them and backing off while the sink fails.
+// The upload loop: puts every cut batch in the spool, then sends the spool oldest first, backing off while the sink fails.
 public sealed partial class LogBatcher
 {
+    // The batch at the head of the upload queue and when its first attempt began (TimeProvider timestamp; 0: idle).
+    private Spool.Entry? _head;
+    private long _headSince;
+    private int _consecutiveFailures;
+
     private async Task UploadLoopAsync()
     {
-        try
-        {
-            // Anything a crash or an outage left behind goes first, so objects arrive roughly in order.
-            _spool.LoadExisting();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Volatile.Write(ref _lastError, ex);
-        }
-
+        await _recovered.ConfigureAwait(false);
         var reader = _batches.Reader;
         var failures = 0;
         try
@@ -24,58 +20,42 @@ public sealed partial class LogBatcher
                 // A network sink's await may complete on a socket I/O thread (server.inline_io); the next
                 // batch's signing, reading and compressing must not run there, in front of requests.
                 await Task.Yield();
-                bool uploaded;
-                if (_spool.Count > 0)
+
+                // Every batch is on disk before any upload starts: an upload can hang until its timeout, and the
+                // batches behind it must not wait only in memory (their journal segments go once they are here).
+                while (reader.TryRead(out var batch))
                 {
-                    // While a backlog drains, newer batches join it on disk: memory stays bounded and order holds.
-                    // (Before the peek: a full spool may drop its oldest entry to make room.)
-                    while (reader.TryRead(out var newer))
-                    {
-                        await SpoolAsync(newer).ConfigureAwait(false);
-                    }
+                    await PersistAsync(batch).ConfigureAwait(false);
                 }
 
-                if (_spool.TryPeek(out var entry))
+                if (!_spool.TryPeek(out var entry))
                 {
-                    // The backlog drains oldest first before any newer batch is sent.
-                    var data = await Spool.ReadAsync(entry).ConfigureAwait(false);
-                    if (data is null)
+                    SetHead(null);
+                    if (!await reader.WaitToReadAsync().ConfigureAwait(false))
                     {
-                        _spool.RemoveFirst(); // Vanished or unreadable: nothing to upload.
-                        continue;
+                        return; // Stopped and everything is uploaded.
                     }
 
-                    uploaded = await TryUploadAsync(entry.ObjectName, data).ConfigureAwait(false);
-                    if (uploaded)
-                    {
-                        _spool.RemoveFirst();
-                    }
-                }
-                else
-                {
-                    if (!reader.TryRead(out var batch))
-                    {
-                        if (!await reader.WaitToReadAsync().ConfigureAwait(false))
-                        {
-                            return; // Stopped and everything is uploaded.
-                        }
-
-                        continue;
-                    }
-
-                    uploaded = await TryUploadAsync(batch.ObjectName, batch.Data).ConfigureAwait(false);
-                    if (!uploaded)
-                    {
-                        await SpoolAsync(batch).ConfigureAwait(false);
-                    }
-                }
-
-                if (uploaded)
-                {
-                    failures = 0;
                     continue;
                 }
 
+                SetHead(entry);
+                var data = await Spool.ReadAsync(entry).ConfigureAwait(false);
+                if (data is null)
+                {
+                    _spool.RemoveFirst(); // Vanished, unreadable or empty: nothing to upload.
+                    continue;
+                }
+
+                if (await TryUploadAsync(entry.ObjectName, data).ConfigureAwait(false))
+                {
+                    _spool.RemoveFirst();
+                    failures = 0;
+                    Volatile.Write(ref _consecutiveFailures, 0);
+                    continue;
+                }
+
+                Volatile.Write(ref _consecutiveFailures, ++failures);
                 if (_stopRequested.IsCancellationRequested)
                 {
                     // Shutting down and the sink is failing: first make every in-memory batch durable (a SIGKILL
@@ -87,7 +67,7 @@ public sealed partial class LogBatcher
                     }
                 }
 
-                await BackoffAsync(++failures).ConfigureAwait(false);
+                await BackoffAsync(failures).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -96,6 +76,22 @@ public sealed partial class LogBatcher
             Volatile.Write(ref _lastError, ex);
             await SpoolRemainingAsync().ConfigureAwait(false);
         }
+        finally
+        {
+            SetHead(null);
+        }
+    }
+
+    /// <summary>The stall clock runs per head batch: it restarts whenever a new batch reaches the head, and stops when idle.</summary>
+    private void SetHead(Spool.Entry? entry)
+    {
+        if (ReferenceEquals(entry, _head))
+        {
+            return;
+        }
+
+        _head = entry;
+        Interlocked.Exchange(ref _headSince, entry is null ? 0 : _time.GetTimestamp());
     }
 
     /// <summary>
@@ -131,12 +127,17 @@ public sealed partial class LogBatcher
         }
     }
 
-    private async Task SpoolAsync(Batch batch)
+    /// <summary>
+    /// Writes a cut batch to the spool and then deletes its journal segment (a crash in between leaves both, and
+    /// the replay drops the segment). If the disk refuses the batch, it is uploaded from memory once, as it was
+    /// before every batch went through the spool, so a full disk does not stop the log while the sink works.
+    /// </summary>
+    private async Task PersistAsync(Batch batch)
     {
         try
         {
             // When full, the spool deletes its OLDEST batches to make room; they are counted as dropped.
-            var (stored, droppedOlder) = await _spool.AddAsync(batch.ObjectName, batch.Data).ConfigureAwait(false);
+            var (stored, droppedOlder) = await _spool.AddAsync(batch.ObjectName, batch.Data, batch.CutAt).ConfigureAwait(false);
             Interlocked.Add(ref _spoolDroppedBatches, droppedOlder + (stored ? 0 : 1));
             if (stored)
             {
@@ -145,9 +146,16 @@ public sealed partial class LogBatcher
         }
         catch (Exception ex)
         {
-            // The disk refused too (full, read-only): the batch is lost, and counted as such.
-            Interlocked.Increment(ref _spoolDroppedBatches);
             Volatile.Write(ref _lastError, ex);
+            if (!await TryUploadAsync(batch.ObjectName, batch.Data).ConfigureAwait(false))
+            {
+                Interlocked.Increment(ref _spoolDroppedBatches); // Neither the disk nor the sink took it: lost, and counted.
+            }
+        }
+
+        if (batch.JournalPath is not null)
+        {
+            AtomicFile.TryDelete(batch.JournalPath);
         }
     }
 
@@ -159,7 +167,7 @@ public sealed partial class LogBatcher
         {
             while (reader.TryRead(out var batch))
             {
-                await SpoolAsync(batch).ConfigureAwait(false);
+                await PersistAsync(batch).ConfigureAwait(false);
             }
         }
     }
@@ -188,7 +196,7 @@ public sealed partial class LogBatcher
             {
                 while (reader.TryRead(out var batch))
                 {
-                    await SpoolAsync(batch).ConfigureAwait(false);
+                    await PersistAsync(batch).ConfigureAwait(false);
                 }
             }
             else if (ready.IsCompletedSuccessfully)

@@ -12,6 +12,12 @@ public sealed record LogBatcherOptions
     /// <summary>Cut an object this long after its first record was taken from the queue, so quiet periods still flush.</summary>
     public TimeSpan MaxAge { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often the open batch's new lines are written through to its journal segment in the spool directory
+    /// (at least this often, with or without new records): what a SIGKILL or an OOM kill can lose.
+    /// </summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>First path segment of every object name.</summary>
     public string Prefix { get; init; } = "requests";
 
@@ -34,7 +40,10 @@ public sealed record LogBatcherOptions
     /// <summary>How long shutdown may keep uploading; what is left after it stays in the spool.</summary>
     public TimeSpan ShutdownDeadline { get; init; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>One upload attempt longer than this counts as failed, so a hung sink cannot hang the batcher.</summary>
+    /// <summary>
+    /// One upload attempt longer than this counts as failed, so a hung sink cannot hang the batcher; once the
+    /// oldest batch has waited this long for a successful upload, <see cref="LogBatcher.StalledFor"/> reports it.
+    /// </summary>
     public TimeSpan UploadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>First retry delay after a failed upload; doubles per consecutive failure, with jitter.</summary>
