@@ -48,7 +48,7 @@ public sealed partial class LogBatcher
                     }
 
                     // Age and the journal are checked here too: under sustained load this loop may not run dry for long.
-                    if (open.Count >= _options.MaxRecords || lines.WrittenCount >= _options.MaxBytes ||
+                    if (open.Count >= _options.MaxRecords || open.Journaled + lines.WrittenCount >= _options.MaxBytes ||
                         Elapsed(open.OpenedAt, now) >= _options.MaxAge)
                     {
                         Cut(lines, ref open);
@@ -132,34 +132,16 @@ public sealed partial class LogBatcher
         open.Name = NextObjectName(firstStart);
         open.OpenedAt = now;
         open.Journaled = 0;
-        try
-        {
-            _journal.Open(ObjectPath.Resolve(_spool.Root, open.Name + Journal.Suffix));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The batch goes on in memory; only its crash safety is lost, and counted.
-            Interlocked.Increment(ref _journalErrors);
-            Volatile.Write(ref _lastError, ex);
-        }
+        // A segment that cannot be created leaves the batch in memory only: counted, and it still goes out.
+        _journal.Open(ObjectPath.Resolve(_spool.Root, open.Name + Journal.Suffix));
     }
 
-    /// <summary>Writes the lines added since the last write-through to the open segment: one pwrite, no fsync.</summary>
+    /// <summary>Compresses the lines added since the last write-through into the batch and writes them through (no fsync).</summary>
     private void WriteJournal(ArrayBufferWriter<byte> lines, ref OpenBatch open)
     {
-        try
-        {
-            _journal.Append(lines.WrittenSpan[open.Journaled..]);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Disk full or gone: stop journaling this batch (a half-written segment would replay a torn copy).
-            _journal.Abandon();
-            Interlocked.Increment(ref _journalErrors);
-            Volatile.Write(ref _lastError, ex);
-        }
-
-        open.Journaled = lines.WrittenCount;
+        _journal.Flush(lines.WrittenSpan);
+        open.Journaled += lines.WrittenCount;
+        lines.ResetWrittenCount();
         open.UnjournaledSince = 0;
     }
 
@@ -182,11 +164,26 @@ public sealed partial class LogBatcher
 
     private void Cut(ArrayBufferWriter<byte> lines, ref OpenBatch open)
     {
-        // The segment is complete before the batch leaves: until the upload loop has it in the spool (an upload
-        // in flight can keep it waiting up to the upload timeout), the segment is its only copy on disk.
-        WriteJournal(lines, ref open);
-        var journal = _journal.Close();
-        var batch = new Batch(open.Name, Compress(lines.WrittenSpan), open.Count, _time.GetUtcNow(), journal);
+        var (data, journal, complete) = _journal.Finish(lines.WrittenSpan);
+        var spooled = default(string);
+        if (complete)
+        {
+            // The finished segment becomes the batch's spool file in one rename (atomic: a crash leaves one or the
+            // other), so the batch is on disk before it leaves this loop, even if uploads are hung.
+            var path = journal![..^Journal.Suffix.Length];
+            try
+            {
+                File.Move(journal, path, overwrite: true);
+                spooled = path;
+                journal = null;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _journal.Fail(ex);
+            }
+        }
+
+        var batch = new Batch(open.Name, data, open.Count, _time.GetUtcNow(), spooled, journal);
         _batches.Writer.TryWrite(batch); // Unbounded: always succeeds.
         lines.ResetWrittenCount();
         open = new OpenBatch();
@@ -240,8 +237,8 @@ public sealed partial class LogBatcher
         public int Count;
         public long OpenedAt;
 
-        /// <summary>Bytes of the lines buffer already written to the journal segment.</summary>
-        public int Journaled;
+        /// <summary>Uncompressed bytes of the batch already compressed and written through (the rest are in the lines buffer).</summary>
+        public long Journaled;
 
         /// <summary>When the oldest line not yet in the journal was added; 0 when all are.</summary>
         public long UnjournaledSince;

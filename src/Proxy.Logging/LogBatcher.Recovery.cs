@@ -45,7 +45,7 @@ public sealed partial class LogBatcher
                     await ReplayAsync(segment, batchPath).ConfigureAwait(false);
                 }
 
-                File.Delete(segment);
+                AtomicFile.TryDelete(segment); // Gone already if it was renamed.
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -57,17 +57,26 @@ public sealed partial class LogBatcher
 
     private async Task ReplayAsync(string segment, string batchPath)
     {
-        var (lines, lost) = Journal.ReadLines(segment);
-        var records = lines.AsSpan().Count((byte)'\n');
+        var (lines, lost, intact) = Journal.Salvage(await File.ReadAllBytesAsync(segment).ConfigureAwait(false));
         Interlocked.Add(ref _recoveryLostLines, lost);
+        var records = lines.AsSpan().Count((byte)'\n');
         if (records == 0)
         {
             return;
         }
 
-        await AtomicFile.WriteAsync(batchPath, Compress(lines), CancellationToken.None).ConfigureAwait(false);
-        // The batch's age (metrics, alerts) counts from its last record, not from this restart.
-        File.SetLastWriteTimeUtc(batchPath, File.GetLastWriteTimeUtc(segment));
+        if (intact)
+        {
+            // Finished (trailer written) but not yet renamed when the process died: it is the batch as it was.
+            File.Move(segment, batchPath);
+        }
+        else
+        {
+            await AtomicFile.WriteAsync(batchPath, Compress(lines), CancellationToken.None).ConfigureAwait(false);
+            // The batch's age (metrics, alerts) counts from its last record, not from this restart.
+            File.SetLastWriteTimeUtc(batchPath, File.GetLastWriteTimeUtc(segment));
+        }
+
         Interlocked.Add(ref _recoveredRecords, records);
     }
 }

@@ -41,6 +41,11 @@ public sealed partial class LogBatcher
 
                 SetHead(entry);
                 var data = await Spool.ReadAsync(entry).ConfigureAwait(false);
+                if (data is not null && entry.Leftover)
+                {
+                    data = Verified(entry, data);
+                }
+
                 if (data is null)
                 {
                     _spool.RemoveFirst(); // Vanished, unreadable or empty: nothing to upload.
@@ -128,16 +133,19 @@ public sealed partial class LogBatcher
     }
 
     /// <summary>
-    /// Writes a cut batch to the spool and then deletes its journal segment (a crash in between leaves both, and
-    /// the replay drops the segment). If the disk refuses the batch, it is uploaded from memory once, as it was
-    /// before every batch went through the spool, so a full disk does not stop the log while the sink works.
+    /// Takes a cut batch into the spool's accounting: normally its file is already there (the batch loop renamed
+    /// the finished journal segment). If the disk refused the segment, the batch is written from memory, and if the
+    /// disk refuses that too it is uploaded from memory once, as before every batch went through the spool, so a
+    /// full disk does not stop the log while the sink works.
     /// </summary>
     private async Task PersistAsync(Batch batch)
     {
         try
         {
             // When full, the spool deletes its OLDEST batches to make room; they are counted as dropped.
-            var (stored, droppedOlder) = await _spool.AddAsync(batch.ObjectName, batch.Data, batch.CutAt).ConfigureAwait(false);
+            var (stored, droppedOlder) = batch.SpoolPath is { } path
+                ? _spool.Adopt(batch.ObjectName, path, batch.Data.Length, batch.CutAt)
+                : await _spool.AddAsync(batch.ObjectName, batch.Data, batch.CutAt).ConfigureAwait(false);
             Interlocked.Add(ref _spoolDroppedBatches, droppedOlder + (stored ? 0 : 1));
             if (stored)
             {
@@ -157,6 +165,23 @@ public sealed partial class LogBatcher
         {
             AtomicFile.TryDelete(batch.JournalPath);
         }
+    }
+
+    /// <summary>
+    /// A batch file an earlier process left is checked before it is sent: without fsync, a power loss can leave one
+    /// cut short, and a truncated gzip object would break every query that reads it. A damaged one is replaced by
+    /// its complete lines. Null: nothing readable in it.
+    /// </summary>
+    private byte[]? Verified(Spool.Entry entry, byte[] data)
+    {
+        var (lines, lost, intact) = Journal.Salvage(data);
+        if (intact)
+        {
+            return data;
+        }
+
+        Interlocked.Add(ref _recoveryLostLines, lost);
+        return lines.Length == 0 ? null : Compress(lines).ToArray();
     }
 
     private async Task SpoolRemainingAsync()

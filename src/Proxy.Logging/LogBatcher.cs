@@ -6,11 +6,11 @@ namespace Proxy.Logging;
 
 /// <summary>
 /// The request log: request threads hand records to a lock-free bounded queue (<see cref="TryWrite"/> never
-/// waits); one background worker turns them into JSON lines, writes them through to a journal segment in the
-/// spool directory at least every <see cref="LogBatcherOptions.FlushInterval"/>, and cuts gzip-compressed
-/// objects; an upload loop writes each object to the spool and then sends it to the <see cref="ILogSink"/>,
-/// retrying while the sink fails. A run that dies (SIGKILL, OOM kill) loses at most the lines of the last flush
-/// interval: the next start replays what it left. Starts on construction; <see cref="StopAsync"/> /
+/// waits); one background worker turns them into JSON lines and gzip-compressed objects, writing each object to
+/// its journal segment in the spool directory as it grows (at least every <see cref="LogBatcherOptions.FlushInterval"/>)
+/// and renaming it into the spool when it is cut; an upload loop sends the spool to the <see cref="ILogSink"/>
+/// oldest first, retrying while the sink fails. A process that dies (SIGKILL, OOM kill) loses at most the lines of
+/// the last flush interval: the next start replays what it left. Starts on construction; <see cref="StopAsync"/> /
 /// <see cref="DisposeAsync"/> drain and flush.
 /// </summary>
 public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
@@ -21,10 +21,10 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
     private readonly BoundedQueue<RequestRecord> _queue;
     private readonly RecordWriter _recordWriter;
     private readonly Spool _spool;
-    private readonly Journal _journal = new(); // The batch loop's.
+    private readonly Journal _journal; // The batch loop's.
 
-    // Cut batches on their way from the batch loop to the upload loop. Unbounded, but the upload loop moves
-    // them to the (bounded) spool whenever the sink is failing, so only a few are ever held here.
+    // Cut batches on their way from the batch loop to the upload loop, which takes each into the (bounded) spool's
+    // accounting before any upload. Unbounded, but only what arrives during one upload attempt waits here.
     private readonly Channel<Batch> _batches = Channel.CreateUnbounded<Batch>(
         new UnboundedChannelOptions { SingleWriter = true, SingleReader = false });
 
@@ -50,7 +50,6 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
     private long _uploadFailures;
     private long _spooledBatches;
     private long _spoolDroppedBatches;
-    private long _journalErrors;
 
     public LogBatcher(ILogSink sink, LogBatcherOptions? options = null, TimeProvider? timeProvider = null)
     {
@@ -75,6 +74,7 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
         _queue = new BoundedQueue<RequestRecord>(_options.QueueCapacity);
         _recordWriter = new RecordWriter(InstanceId);
         _spool = new Spool(_options.SpoolDirectory, _options.MaxSpoolBytes);
+        _journal = new Journal(ex => Volatile.Write(ref _lastError, ex));
 
         // Both loops start by waiting for the recovery of what a previous run left in the spool.
         _recovered = Task.Run(RecoverAsync);
@@ -118,13 +118,13 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
     /// <summary>Bytes in the spool now.</summary>
     public long SpoolPendingBytes => _spool.Bytes;
 
-    /// <summary>Journal segments that could not be opened or written (disk full, read-only): those batches were not crash-safe.</summary>
-    public long JournalErrors => Interlocked.Read(ref _journalErrors);
+    /// <summary>Journal segments that could not be created, written or renamed (disk full, read-only): those batches were not crash-safe.</summary>
+    public long JournalErrors => _journal.Errors;
 
-    /// <summary>Records replayed at start from journal segments a previous run left (it died before spooling them).</summary>
+    /// <summary>Records replayed at start from journal segments a previous process left (it died before their batches were cut).</summary>
     public long RecoveredRecords => Interlocked.Read(ref _recoveredRecords);
 
-    /// <summary>Lines of those segments that were cut short or unreadable: records lost to the crash.</summary>
+    /// <summary>Lines lost to a crash: cut short or unreadable in those segments, or in spool files an earlier process left damaged.</summary>
     public long RecoveryLostLines => Interlocked.Read(ref _recoveryLostLines);
 
     public TimeSpan UploadTimeout => _options.UploadTimeout;
@@ -266,6 +266,7 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
         });
     }
 
-    /// <param name="JournalPath">Its journal segment, deleted once the batch is in the spool; null if it has none.</param>
-    private sealed record Batch(string ObjectName, ReadOnlyMemory<byte> Data, int Records, DateTimeOffset CutAt, string? JournalPath);
+    /// <param name="SpoolPath">Its spool file (the finished journal segment), or null if the disk refused the segment.</param>
+    /// <param name="JournalPath">An incomplete segment to delete once the batch is stored some other way, or null.</param>
+    private sealed record Batch(string ObjectName, ReadOnlyMemory<byte> Data, int Records, DateTimeOffset CutAt, string? SpoolPath, string? JournalPath);
 }

@@ -1,9 +1,10 @@
 namespace Proxy.Logging;
 
 /// <summary>
-/// The on-disk queue of batches not uploaded yet: every cut batch is written here before its upload starts, one
-/// file per batch at <c>&lt;directory&gt;/&lt;objectName&gt;</c>, written atomically (fsync, then rename) so a crash
-/// never leaves half a batch that looks whole, and deleted once the sink has it. Bounded by bytes; when full the
+/// The on-disk queue of batches not uploaded yet: every cut batch is here before its upload starts, one file per
+/// batch at <c>&lt;directory&gt;/&lt;objectName&gt;</c>, put in place by a rename so a crash never leaves half a
+/// batch that looks whole, and deleted once the sink has it. The batcher's files are not fsynced (a power loss can
+/// cut one short: files left by an earlier process are checked before upload). Bounded by bytes; when full the
 /// OLDEST batches are deleted (the newest data is usually the most useful during an outage, and the sink is down
 /// anyway). Only the batcher's upload loop (and, before it starts, its recovery) changes it.
 /// </summary>
@@ -64,7 +65,7 @@ internal sealed class Spool
         files.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         foreach (var (name, path, length) in files)
         {
-            Push(new Entry(name, path, length, File.GetLastWriteTimeUtc(path)));
+            Push(new Entry(name, path, length, File.GetLastWriteTimeUtc(path), Leftover: true));
         }
     }
 
@@ -74,26 +75,50 @@ internal sealed class Spool
     /// </summary>
     public async Task<(bool Stored, int DroppedOlder)> AddAsync(string objectName, ReadOnlyMemory<byte> data, DateTimeOffset cutAt)
     {
-        var dropped = 0;
         if (data.Length > _maxBytes)
         {
             return (false, 0);
         }
 
-        while (_entries.Count > 0 && _bytes + data.Length > _maxBytes)
+        var dropped = MakeRoom(data.Length);
+        var path = ObjectPath.Resolve(_directory, objectName);
+        // Not cancellable: the spool is the last resort at shutdown, and a local write is quick.
+        await AtomicFile.WriteAsync(path, data, CancellationToken.None).ConfigureAwait(false);
+        Push(new Entry(objectName, path, data.Length, cutAt, Leftover: false));
+        return (true, dropped);
+    }
+
+    /// <summary>
+    /// Takes in a batch file already written at <c>&lt;directory&gt;/&lt;objectName&gt;</c> (the batcher's finished
+    /// journal segment). Same bound as <see cref="AddAsync"/>: a file larger than the whole spool is deleted.
+    /// </summary>
+    public (bool Stored, int DroppedOlder) Adopt(string objectName, string path, long length, DateTimeOffset cutAt)
+    {
+        if (length > _maxBytes)
+        {
+            AtomicFile.TryDelete(path);
+            return (false, 0);
+        }
+
+        var dropped = MakeRoom(length);
+        Push(new Entry(objectName, path, length, cutAt, Leftover: false));
+        return (true, dropped);
+    }
+
+    public bool TryPeek(out Entry entry) => _entries.TryPeek(out entry!);
+
+    /// <summary>Deletes the oldest batches until <paramref name="length"/> more bytes fit; returns how many.</summary>
+    private int MakeRoom(long length)
+    {
+        var dropped = 0;
+        while (_entries.Count > 0 && _bytes + length > _maxBytes)
         {
             RemoveFirst();
             dropped++;
         }
 
-        var path = ObjectPath.Resolve(_directory, objectName);
-        // Not cancellable: the spool is the last resort at shutdown, and a local write is quick.
-        await AtomicFile.WriteAsync(path, data, CancellationToken.None).ConfigureAwait(false);
-        Push(new Entry(objectName, path, data.Length, cutAt));
-        return (true, dropped);
+        return dropped;
     }
-
-    public bool TryPeek(out Entry entry) => _entries.TryPeek(out entry!);
 
     /// <summary>
     /// The highest sequence number among waiting batches of <paramref name="instanceId"/>, 0 if none: a process
@@ -162,5 +187,6 @@ internal sealed class Spool
 
     private const string ObjectSuffix = ".jsonl.gz";
 
-    internal sealed record Entry(string ObjectName, string Path, long Length, DateTimeOffset CutAt);
+    /// <param name="Leftover">Found at start: written by an earlier process, which may have died (or lost power) mid-way.</param>
+    internal sealed record Entry(string ObjectName, string Path, long Length, DateTimeOffset CutAt, bool Leftover);
 }

@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Text;
+using System.IO.Compression;
 
 namespace Proxy.Logging.Tests;
 
@@ -83,36 +83,55 @@ public class LogBatcherJournalTests
     public async Task A_torn_segment_is_replayed_up_to_its_last_complete_line()
     {
         using var dir = new TempDir();
-        var lines = Lines(0, 4);
-        var lastStart = Array.LastIndexOf(lines, (byte)'\n', lines.Length - 2) + 1;
-        // Records 0-2 whole, record 3 cut mid-line (the write the process died in), and a run of zeros between
-        // lines 1 and 2 (what some file systems show after a power loss) that must not break the lines around it.
-        var torn = lines[..lastStart].Concat(lines[lastStart..(lastStart + 40)]).ToArray();
-        var secondEnd = Array.IndexOf(torn, (byte)'\n', Array.IndexOf(torn, (byte)'\n') + 1) + 1;
-        var withZeros = torn[..secondEnd].Concat(new byte[64]).Concat("\n"u8.ToArray()).Concat(torn[secondEnd..]).ToArray();
-        WriteJournal(dir, OldName, withZeros);
+        // Records 0-3, each written through on its own; uncompressed blocks, so the damage lands on known bytes:
+        // record 1 garbled (not a JSON object any more), record 3 cut mid-line (the write the process died in).
+        var (segment, ends) = Segment(Enumerable.Range(0, 4).Select(i => Lines(i, 1)), CompressionLevel.NoCompression);
+        var record1 = segment.AsSpan(ends[0], ends[1] - ends[0]).IndexOf("{\"schema_version\""u8) + ends[0];
+        segment[record1] = (byte)'X';
+        WriteJournal(dir, OldName, segment[..((ends[2] + ends[3]) / 2)]);
 
         var sink = new ControlledSink(dir.Sink);
         var batcher = new LogBatcher(sink, T.Options(dir));
         await batcher.DisposeAsync().AsTask().WaitAsync(T.Bound);
 
         Assert.Equal([OldName], sink.Uploaded);
-        Assert.Equal(Enumerable.Range(0, 3).Select(i => T.Record(i).RequestId), T.RequestIds(T.AllLines(dir.Sink)));
-        Assert.Equal(3, batcher.RecoveredRecords);
-        Assert.Equal(2, batcher.RecoveryLostLines); // The zeros' line and the torn record.
+        Assert.Equal([T.Record(0).RequestId, T.Record(2).RequestId], T.RequestIds(T.AllLines(dir.Sink)));
+        Assert.Equal(2, batcher.RecoveredRecords);
+        Assert.Equal(2, batcher.RecoveryLostLines);
         Assert.Empty(Journals(dir));
+    }
+
+    [Fact]
+    public async Task A_spooled_batch_cut_short_by_a_power_loss_is_uploaded_as_its_complete_lines()
+    {
+        using var dir = new TempDir();
+        // A batch file an earlier process renamed into the spool, whose end never reached the disk.
+        var (batch, ends) = Segment(Enumerable.Range(0, 5).Select(i => Lines(i, 1)), CompressionLevel.NoCompression);
+        var path = Path.Combine(dir.Spool, OldName);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, batch[..(ends[2] + 20)]);
+
+        var sink = new ControlledSink(dir.Sink);
+        var batcher = new LogBatcher(sink, T.Options(dir));
+        await batcher.DisposeAsync().AsTask().WaitAsync(T.Bound);
+
+        Assert.Equal([OldName], sink.Uploaded);
+        var uploaded = File.ReadAllBytes(Path.Combine(dir.Sink, OldName));
+        Assert.True(Journal.Salvage(uploaded).Intact, "the uploaded object is a whole gzip file");
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => T.Record(i).RequestId), T.RequestIds(T.Lines(uploaded)));
+        Assert.Equal(1, batcher.RecoveryLostLines);
     }
 
     [Fact]
     public async Task A_segment_whose_batch_is_already_spooled_is_dropped_not_uploaded_twice()
     {
         using var dir = new TempDir();
-        var lines = Lines(0, 5);
-        // The run died after spooling the batch and before deleting its segment: both are on disk.
+        var (gz, _) = Segment([Lines(0, 5)], CompressionLevel.Fastest);
+        // Both on disk: written by hand, as a rename cannot leave them (the replay must not upload the lines twice).
         var batchPath = Path.Combine(dir.Spool, OldName);
         Directory.CreateDirectory(Path.GetDirectoryName(batchPath)!);
-        await File.WriteAllBytesAsync(batchPath, LogBatcher.Compress(lines).ToArray());
-        WriteJournal(dir, OldName, lines);
+        await File.WriteAllBytesAsync(batchPath, gz);
+        WriteJournal(dir, OldName, gz);
         // An empty segment (the process died right after opening it) leaves no object at all.
         WriteJournal(dir, OldName.Replace("00000003", "00000004", StringComparison.Ordinal), []);
 
@@ -167,7 +186,7 @@ public class LogBatcherJournalTests
             batcher.TryWrite(T.Record(i));
         }
 
-        // The first batch is in the spool; the two cut behind it and the open one are complete journal segments.
+        // The first batch is uploading; the two cut behind it are in the spool too, and the open one in its segment.
         T.WaitUntil(() => OnDisk(dir).Count == 14, what: "every record on disk");
         Assert.Equal(Enumerable.Range(0, 14).Select(i => T.Record(i).RequestId), OnDisk(dir).Order());
         await batcher.DisposeAsync().AsTask().WaitAsync(T.Bound);
@@ -195,11 +214,31 @@ public class LogBatcherJournalTests
         Assert.Equal(4, T.AllLines(dir.Sink).Count);
     }
 
+    [Fact]
+    public async Task A_spool_that_refuses_writes_costs_crash_safety_not_records()
+    {
+        using var dir = new TempDir();
+        // A file where the spool directory should be: neither a journal segment nor a batch file can be made.
+        await File.WriteAllTextAsync(dir.Spool, "in the way");
+        var batcher = new LogBatcher(new LocalDirectorySink(dir.Sink), T.Options(dir) with { MaxRecords = 5 });
+        for (var i = 0; i < 10; i++)
+        {
+            batcher.TryWrite(T.Record(i));
+        }
+
+        await batcher.DisposeAsync().AsTask().WaitAsync(T.Bound);
+        Assert.Equal(10, T.AllLines(dir.Sink).Count); // Uploaded from memory, as before the spool came first.
+        Assert.Equal(2, batcher.JournalErrors);
+        Assert.Equal(0, batcher.SpooledBatches);
+        Assert.Equal(0, batcher.SpoolDroppedBatches);
+    }
+
     private static List<string> Journals(TempDir dir) =>
         Directory.Exists(dir.Spool) ? Directory.EnumerateFiles(dir.Spool, "*.journal", SearchOption.AllDirectories).ToList() : [];
 
+    /// <summary>The lines of the journal segments as far as they decode (a segment is a gzip stream without its end yet).</summary>
     private static List<string> JournalLines(TempDir dir) =>
-        Journals(dir).SelectMany(f => Encoding.UTF8.GetString(ReadShared(f)).Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Journals(dir).Select(ReadShared).Where(b => b.Length > 0).SelectMany(T.Lines).ToList();
 
     /// <summary>Request ids in the spool's batch files and journal segments.</summary>
     private static List<string> OnDisk(TempDir dir) =>
@@ -230,6 +269,24 @@ public class LogBatcherJournalTests
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A gzip stream with a sync flush after each part, as the batcher writes a segment; and where each part ends.</summary>
+    private static (byte[] Gz, int[] Ends) Segment(IEnumerable<byte[]> parts, CompressionLevel level)
+    {
+        var output = new MemoryStream();
+        var ends = new List<int>();
+        using (var gzip = new GZipStream(output, level, leaveOpen: true))
+        {
+            foreach (var part in parts)
+            {
+                gzip.Write(part);
+                gzip.Flush();
+                ends.Add((int)output.Length);
+            }
+        }
+
+        return (output.ToArray(), [.. ends]);
     }
 
     private static void WriteJournal(TempDir dir, string objectName, byte[] content)
