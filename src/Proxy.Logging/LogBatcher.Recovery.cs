@@ -22,10 +22,11 @@ public sealed partial class LogBatcher
     }
 
     /// <summary>
-    /// Each leftover journal segment is the open (or cut but not yet spooled) batch of a run that died. If its
-    /// batch file exists, the run died between spooling the batch and deleting the segment: the segment is dropped.
-    /// Otherwise its complete lines become that batch, under the object name the segment carries, so a record is
-    /// never stored under two names (and a retry overwrites).
+    /// Each leftover journal segment is the open (or finished but not yet renamed) batch of a process that died.
+    /// If its batch file exists, the batch was stored another way (written from memory after the segment could not
+    /// be renamed) and the process died before deleting the segment: the segment is dropped. Otherwise its complete
+    /// lines become that batch, under the object name the segment carries, so a record is never stored under two
+    /// names (and a retry overwrites).
     /// </summary>
     private async Task ReplayJournalsAsync()
     {

@@ -1,6 +1,6 @@
 namespace Proxy.Logging;
 
-// The upload loop: puts every cut batch in the spool, then sends the spool oldest first, backing off while the sink fails.
+// The upload loop: takes every cut batch into the spool, then sends the spool oldest first, backing off while the sink fails.
 public sealed partial class LogBatcher
 {
     // The batch at the head of the upload queue and when its first attempt began (TimeProvider timestamp; 0: idle).
@@ -21,8 +21,8 @@ public sealed partial class LogBatcher
                 // batch's signing, reading and compressing must not run there, in front of requests.
                 await Task.Yield();
 
-                // Every batch is on disk before any upload starts: an upload can hang until its timeout, and the
-                // batches behind it must not wait only in memory (their journal segments go once they are here).
+                // Every cut batch joins the spool's queue (its file is there since the cut) before the next upload
+                // starts, so the spool's bound and its oldest-first order include it.
                 while (reader.TryRead(out var batch))
                 {
                     await PersistAsync(batch).ConfigureAwait(false);
