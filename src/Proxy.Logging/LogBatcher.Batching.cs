@@ -19,12 +19,12 @@ public sealed partial class LogBatcher
     private async Task BatchLoopAsync()
     {
         var lines = new ArrayBufferWriter<byte>(256 * 1024);
-        var count = 0;
-        var firstStart = default(DateTimeOffset);
-        var openedAt = 0L;
+        var open = new OpenBatch();
 
         try
         {
+            // The replay of a previous run's journal must not meet this run's first segment.
+            await _recovered.ConfigureAwait(false);
             while (true)
             {
                 await Volatile.Read(ref _consumerGate).ConfigureAwait(false);
@@ -36,23 +36,36 @@ public sealed partial class LogBatcher
                         continue;
                     }
 
-                    if (count++ == 0)
+                    var now = _time.GetTimestamp();
+                    if (open.Count++ == 0)
                     {
-                        firstStart = record.StartedAt;
-                        openedAt = _time.GetTimestamp();
+                        Open(ref open, record.StartedAt, now);
                     }
 
-                    // Age is checked here too: under sustained load this loop may not run dry for a long time.
-                    if (count >= _options.MaxRecords || lines.WrittenCount >= _options.MaxBytes ||
-                        _time.GetElapsedTime(openedAt) >= _options.MaxAge)
+                    if (open.UnjournaledSince == 0)
                     {
-                        Cut(lines, ref count, firstStart);
+                        open.UnjournaledSince = now;
+                    }
+
+                    // Age and the journal are checked here too: under sustained load this loop may not run dry for long.
+                    if (open.Count >= _options.MaxRecords || open.Journaled + lines.WrittenCount >= _options.MaxBytes ||
+                        Elapsed(open.OpenedAt, now) >= _options.MaxAge)
+                    {
+                        Cut(lines, ref open);
+                    }
+                    else if (Elapsed(open.UnjournaledSince, now) >= _options.FlushInterval)
+                    {
+                        WriteJournal(lines, ref open);
                     }
                 }
 
-                if (count > 0 && _time.GetElapsedTime(openedAt) >= _options.MaxAge)
+                if (open.Count > 0 && _time.GetElapsedTime(open.OpenedAt) >= _options.MaxAge)
                 {
-                    Cut(lines, ref count, firstStart);
+                    Cut(lines, ref open);
+                }
+                else if (open.UnjournaledSince != 0 && _time.GetElapsedTime(open.UnjournaledSince) >= _options.FlushInterval)
+                {
+                    WriteJournal(lines, ref open);
                 }
 
                 if (Volatile.Read(ref _stopping) != 0)
@@ -67,9 +80,9 @@ public sealed partial class LogBatcher
 
                     if (_queue.IsEmpty)
                     {
-                        if (count > 0)
+                        if (open.Count > 0)
                         {
-                            Cut(lines, ref count, firstStart);
+                            Cut(lines, ref open);
                         }
 
                         return;
@@ -78,8 +91,21 @@ public sealed partial class LogBatcher
                     continue;
                 }
 
-                await SleepAsync(count == 0 ? Timeout.InfiniteTimeSpan : _options.MaxAge - _time.GetElapsedTime(openedAt))
-                    .ConfigureAwait(false);
+                // Woken by the next record, the age cut, or the journal's flush interval: lines written since
+                // the last write-through reach the kernel on time even if no other record ever comes.
+                var timeout = Timeout.InfiniteTimeSpan;
+                if (open.Count > 0)
+                {
+                    timeout = _options.MaxAge - _time.GetElapsedTime(open.OpenedAt);
+                }
+
+                if (open.UnjournaledSince != 0)
+                {
+                    var flushDue = _options.FlushInterval - _time.GetElapsedTime(open.UnjournaledSince);
+                    timeout = timeout == Timeout.InfiniteTimeSpan || flushDue < timeout ? flushDue : timeout;
+                }
+
+                await SleepAsync(timeout).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -90,8 +116,33 @@ public sealed partial class LogBatcher
         }
         finally
         {
+            _journal.Dispose();
             _batches.Writer.TryComplete();
         }
+    }
+
+    private TimeSpan Elapsed(long since, long now) => _time.GetElapsedTime(since, now);
+
+    /// <summary>
+    /// A new batch: its object name is fixed now (not at the cut), so its journal segment can carry it and a replay
+    /// after a crash uploads it under the name it would have had: a batch is never stored under two names.
+    /// </summary>
+    private void Open(ref OpenBatch open, DateTimeOffset firstStart, long now)
+    {
+        open.Name = NextObjectName(firstStart);
+        open.OpenedAt = now;
+        open.Journaled = 0;
+        // A segment that cannot be created leaves the batch in memory only: counted, and it still goes out.
+        _journal.Open(ObjectPath.Resolve(_spool.Root, open.Name + Journal.Suffix));
+    }
+
+    /// <summary>Compresses the lines added since the last write-through into the batch and writes them through (no fsync).</summary>
+    private void WriteJournal(ArrayBufferWriter<byte> lines, ref OpenBatch open)
+    {
+        _journal.Flush(lines.WrittenSpan);
+        open.Journaled += lines.WrittenCount;
+        lines.ResetWrittenCount();
+        open.UnjournaledSince = 0;
     }
 
     private bool Append(RequestRecord record, ArrayBufferWriter<byte> lines)
@@ -111,20 +162,43 @@ public sealed partial class LogBatcher
         }
     }
 
-    private void Cut(ArrayBufferWriter<byte> lines, ref int count, DateTimeOffset firstStart)
+    private void Cut(ArrayBufferWriter<byte> lines, ref OpenBatch open)
     {
-        var compressed = new MemoryStream(lines.WrittenCount / 4 + 64);
+        var (data, journal, complete) = _journal.Finish(lines.WrittenSpan);
+        var spooled = default(string);
+        if (complete)
+        {
+            // The finished segment becomes the batch's spool file in one rename (atomic: a crash leaves one or the
+            // other), so the batch is on disk before it leaves this loop, even if uploads are hung.
+            var path = journal![..^Journal.Suffix.Length];
+            try
+            {
+                File.Move(journal, path, overwrite: true);
+                spooled = path;
+                journal = null;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _journal.Fail(ex);
+            }
+        }
+
+        var batch = new Batch(open.Name, data, open.Count, _time.GetUtcNow(), spooled, journal);
+        _batches.Writer.TryWrite(batch); // Unbounded: always succeeds.
+        lines.ResetWrittenCount();
+        open = new OpenBatch();
+    }
+
+    internal static ReadOnlyMemory<byte> Compress(ReadOnlySpan<byte> lines)
+    {
+        var compressed = new MemoryStream(lines.Length / 4 + 64);
         using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
         {
-            gzip.Write(lines.WrittenSpan);
+            gzip.Write(lines);
         }
 
         // The stream's own buffer, not a copy (a MemoryStream holds no unmanaged resources to dispose).
-        var data = new ReadOnlyMemory<byte>(compressed.GetBuffer(), 0, (int)compressed.Length);
-        var batch = new Batch(NextObjectName(firstStart), data, count);
-        _batches.Writer.TryWrite(batch); // Unbounded: always succeeds.
-        lines.ResetWrittenCount();
-        count = 0;
+        return new ReadOnlyMemory<byte>(compressed.GetBuffer(), 0, (int)compressed.Length);
     }
 
     /// <summary>Parks the worker until a producer wakes it, a stop is requested, or the open batch's age is due.</summary>
@@ -154,5 +228,19 @@ public sealed partial class LogBatcher
         var delay = Task.Delay(timeout, _time, cancelDelay.Token);
         await Task.WhenAny(waiter.Task, delay).ConfigureAwait(false);
         await cancelDelay.CancelAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The batch being filled. Timestamps are the TimeProvider's; 0 means "not set".</summary>
+    private struct OpenBatch
+    {
+        public string Name;
+        public int Count;
+        public long OpenedAt;
+
+        /// <summary>Uncompressed bytes of the batch already compressed and written through (the rest are in the lines buffer).</summary>
+        public long Journaled;
+
+        /// <summary>When the oldest line not yet in the journal was added; 0 when all are.</summary>
+        public long UnjournaledSince;
     }
 }

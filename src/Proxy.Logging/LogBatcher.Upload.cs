@@ -1,20 +1,16 @@
 namespace Proxy.Logging;
 
-// The upload loop: sends batches in order, spooling them and backing off while the sink fails.
+// The upload loop: takes every cut batch into the spool, then sends the spool oldest first, backing off while the sink fails.
 public sealed partial class LogBatcher
 {
+    // The batch at the head of the upload queue and when its first attempt began (TimeProvider timestamp; 0: idle).
+    private Spool.Entry? _head;
+    private long _headSince;
+    private int _consecutiveFailures;
+
     private async Task UploadLoopAsync()
     {
-        try
-        {
-            // Anything a crash or an outage left behind goes first, so objects arrive roughly in order.
-            _spool.LoadExisting();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Volatile.Write(ref _lastError, ex);
-        }
-
+        await _recovered.ConfigureAwait(false);
         var reader = _batches.Reader;
         var failures = 0;
         try
@@ -24,58 +20,47 @@ public sealed partial class LogBatcher
                 // A network sink's await may complete on a socket I/O thread (server.inline_io); the next
                 // batch's signing, reading and compressing must not run there, in front of requests.
                 await Task.Yield();
-                bool uploaded;
-                if (_spool.Count > 0)
+
+                // Every cut batch joins the spool's queue (its file is there since the cut) before the next upload
+                // starts, so the spool's bound and its oldest-first order include it.
+                while (reader.TryRead(out var batch))
                 {
-                    // While a backlog drains, newer batches join it on disk: memory stays bounded and order holds.
-                    // (Before the peek: a full spool may drop its oldest entry to make room.)
-                    while (reader.TryRead(out var newer))
-                    {
-                        await SpoolAsync(newer).ConfigureAwait(false);
-                    }
+                    await PersistAsync(batch).ConfigureAwait(false);
                 }
 
-                if (_spool.TryPeek(out var entry))
+                if (!_spool.TryPeek(out var entry))
                 {
-                    // The backlog drains oldest first before any newer batch is sent.
-                    var data = await Spool.ReadAsync(entry).ConfigureAwait(false);
-                    if (data is null)
+                    SetHead(null);
+                    if (!await reader.WaitToReadAsync().ConfigureAwait(false))
                     {
-                        _spool.RemoveFirst(); // Vanished or unreadable: nothing to upload.
-                        continue;
+                        return; // Stopped and everything is uploaded.
                     }
 
-                    uploaded = await TryUploadAsync(entry.ObjectName, data).ConfigureAwait(false);
-                    if (uploaded)
-                    {
-                        _spool.RemoveFirst();
-                    }
-                }
-                else
-                {
-                    if (!reader.TryRead(out var batch))
-                    {
-                        if (!await reader.WaitToReadAsync().ConfigureAwait(false))
-                        {
-                            return; // Stopped and everything is uploaded.
-                        }
-
-                        continue;
-                    }
-
-                    uploaded = await TryUploadAsync(batch.ObjectName, batch.Data).ConfigureAwait(false);
-                    if (!uploaded)
-                    {
-                        await SpoolAsync(batch).ConfigureAwait(false);
-                    }
-                }
-
-                if (uploaded)
-                {
-                    failures = 0;
                     continue;
                 }
 
+                SetHead(entry);
+                var data = await Spool.ReadAsync(entry).ConfigureAwait(false);
+                if (data is not null && entry.Leftover)
+                {
+                    data = Verified(entry, data);
+                }
+
+                if (data is null)
+                {
+                    _spool.RemoveFirst(); // Vanished, unreadable or empty: nothing to upload.
+                    continue;
+                }
+
+                if (await TryUploadAsync(entry.ObjectName, data).ConfigureAwait(false))
+                {
+                    _spool.RemoveFirst();
+                    failures = 0;
+                    Volatile.Write(ref _consecutiveFailures, 0);
+                    continue;
+                }
+
+                Volatile.Write(ref _consecutiveFailures, ++failures);
                 if (_stopRequested.IsCancellationRequested)
                 {
                     // Shutting down and the sink is failing: first make every in-memory batch durable (a SIGKILL
@@ -87,7 +72,7 @@ public sealed partial class LogBatcher
                     }
                 }
 
-                await BackoffAsync(++failures).ConfigureAwait(false);
+                await BackoffAsync(failures).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -96,6 +81,22 @@ public sealed partial class LogBatcher
             Volatile.Write(ref _lastError, ex);
             await SpoolRemainingAsync().ConfigureAwait(false);
         }
+        finally
+        {
+            SetHead(null);
+        }
+    }
+
+    /// <summary>The stall clock runs per head batch: it restarts whenever a new batch reaches the head, and stops when idle.</summary>
+    private void SetHead(Spool.Entry? entry)
+    {
+        if (ReferenceEquals(entry, _head))
+        {
+            return;
+        }
+
+        _head = entry;
+        Interlocked.Exchange(ref _headSince, entry is null ? 0 : _time.GetTimestamp());
     }
 
     /// <summary>
@@ -131,12 +132,20 @@ public sealed partial class LogBatcher
         }
     }
 
-    private async Task SpoolAsync(Batch batch)
+    /// <summary>
+    /// Takes a cut batch into the spool's accounting: normally its file is already there (the batch loop renamed
+    /// the finished journal segment). If the disk refused the segment, the batch is written from memory, and if the
+    /// disk refuses that too it is uploaded from memory once, as before every batch went through the spool, so a
+    /// full disk does not stop the log while the sink works.
+    /// </summary>
+    private async Task PersistAsync(Batch batch)
     {
         try
         {
             // When full, the spool deletes its OLDEST batches to make room; they are counted as dropped.
-            var (stored, droppedOlder) = await _spool.AddAsync(batch.ObjectName, batch.Data).ConfigureAwait(false);
+            var (stored, droppedOlder) = batch.SpoolPath is { } path
+                ? _spool.Adopt(batch.ObjectName, path, batch.Data.Length, batch.CutAt)
+                : await _spool.AddAsync(batch.ObjectName, batch.Data, batch.CutAt).ConfigureAwait(false);
             Interlocked.Add(ref _spoolDroppedBatches, droppedOlder + (stored ? 0 : 1));
             if (stored)
             {
@@ -145,10 +154,34 @@ public sealed partial class LogBatcher
         }
         catch (Exception ex)
         {
-            // The disk refused too (full, read-only): the batch is lost, and counted as such.
-            Interlocked.Increment(ref _spoolDroppedBatches);
             Volatile.Write(ref _lastError, ex);
+            if (!await TryUploadAsync(batch.ObjectName, batch.Data).ConfigureAwait(false))
+            {
+                Interlocked.Increment(ref _spoolDroppedBatches); // Neither the disk nor the sink took it: lost, and counted.
+            }
         }
+
+        if (batch.JournalPath is not null)
+        {
+            AtomicFile.TryDelete(batch.JournalPath);
+        }
+    }
+
+    /// <summary>
+    /// A batch file an earlier process left is checked before it is sent: without fsync, a power loss can leave one
+    /// cut short, and a truncated gzip object would break every query that reads it. A damaged one is replaced by
+    /// its complete lines. Null: nothing readable in it.
+    /// </summary>
+    private byte[]? Verified(Spool.Entry entry, byte[] data)
+    {
+        var (lines, lost, intact) = Journal.Salvage(data);
+        if (intact)
+        {
+            return data;
+        }
+
+        Interlocked.Add(ref _recoveryLostLines, lost);
+        return lines.Length == 0 ? null : Compress(lines).ToArray();
     }
 
     private async Task SpoolRemainingAsync()
@@ -159,7 +192,7 @@ public sealed partial class LogBatcher
         {
             while (reader.TryRead(out var batch))
             {
-                await SpoolAsync(batch).ConfigureAwait(false);
+                await PersistAsync(batch).ConfigureAwait(false);
             }
         }
     }
@@ -188,7 +221,7 @@ public sealed partial class LogBatcher
             {
                 while (reader.TryRead(out var batch))
                 {
-                    await SpoolAsync(batch).ConfigureAwait(false);
+                    await PersistAsync(batch).ConfigureAwait(false);
                 }
             }
             else if (ready.IsCompletedSuccessfully)

@@ -6,9 +6,12 @@ namespace Proxy.Logging;
 
 /// <summary>
 /// The request log: request threads hand records to a lock-free bounded queue (<see cref="TryWrite"/> never
-/// waits); one background worker turns them into gzip-compressed JSON-lines objects, and an upload loop sends
-/// them to the <see cref="ILogSink"/>, spooling to disk and retrying while the sink fails. Starts on
-/// construction; <see cref="StopAsync"/> / <see cref="DisposeAsync"/> drain and flush.
+/// waits); one background worker turns them into JSON lines and gzip-compressed objects, writing each object to
+/// its journal segment in the spool directory as it grows (at least every <see cref="LogBatcherOptions.FlushInterval"/>)
+/// and renaming it into the spool when it is cut; an upload loop sends the spool to the <see cref="ILogSink"/>
+/// oldest first, retrying while the sink fails. A process that dies (SIGKILL, OOM kill) loses at most the lines of
+/// the last flush interval: the next start replays what it left. Starts on construction; <see cref="StopAsync"/> /
+/// <see cref="DisposeAsync"/> drain and flush.
 /// </summary>
 public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
 {
@@ -18,9 +21,10 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
     private readonly BoundedQueue<RequestRecord> _queue;
     private readonly RecordWriter _recordWriter;
     private readonly Spool _spool;
+    private readonly Journal _journal; // The batch loop's.
 
-    // Cut batches on their way from the batch loop to the upload loop. Unbounded, but the upload loop moves
-    // them to the (bounded) spool whenever the sink is failing, so only a few are ever held here.
+    // Cut batches on their way from the batch loop to the upload loop, which takes each into the (bounded) spool's
+    // accounting before any upload. Unbounded, but only what arrives during one upload attempt waits here.
     private readonly Channel<Batch> _batches = Channel.CreateUnbounded<Batch>(
         new UnboundedChannelOptions { SingleWriter = true, SingleReader = false });
 
@@ -29,6 +33,7 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
     private readonly CancellationTokenSource _hardStop = new();
     private readonly object _stopGate = new();
 
+    private readonly Task _recovered;
     private readonly Task _batchTask;
     private readonly Task _uploadTask;
     private Task? _stopTask;
@@ -55,6 +60,7 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.MaxAge, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.UploadTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.FlushInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.RetryInitialDelay, TimeSpan.Zero);
         ArgumentException.ThrowIfNullOrEmpty(_options.Prefix);
         ArgumentException.ThrowIfNullOrEmpty(_options.Instance);
@@ -68,7 +74,10 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
         _queue = new BoundedQueue<RequestRecord>(_options.QueueCapacity);
         _recordWriter = new RecordWriter(InstanceId);
         _spool = new Spool(_options.SpoolDirectory, _options.MaxSpoolBytes);
+        _journal = new Journal(ex => Volatile.Write(ref _lastError, ex));
 
+        // Both loops start by waiting for the recovery of what a previous run left in the spool.
+        _recovered = Task.Run(RecoverAsync);
         _batchTask = Task.Run(BatchLoopAsync);
         _uploadTask = Task.Run(UploadLoopAsync);
     }
@@ -92,7 +101,7 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
     /// <summary>Failed or timed-out upload attempts (each retry counts).</summary>
     public long UploadFailures => Interlocked.Read(ref _uploadFailures);
 
-    /// <summary>Batches written to the spool because an upload failed or shutdown ran out of time.</summary>
+    /// <summary>Batches written to the spool (every batch is, before its upload starts).</summary>
     public long SpooledBatches => Interlocked.Read(ref _spooledBatches);
 
     /// <summary>Batches lost: dropped as the oldest when the spool was full, or not writable to the spool.</summary>
@@ -103,11 +112,49 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
 
     private long _dequeued;
 
-    /// <summary>Batches waiting in the spool now.</summary>
+    /// <summary>Batches in the spool now: cut and not yet uploaded, the one being uploaded included.</summary>
     public int SpoolPendingBatches => _spool.Count;
 
-    /// <summary>Bytes waiting in the spool now.</summary>
+    /// <summary>Bytes in the spool now.</summary>
     public long SpoolPendingBytes => _spool.Bytes;
+
+    /// <summary>Journal segments that could not be created, written or renamed (disk full, read-only): those batches were not crash-safe.</summary>
+    public long JournalErrors => _journal.Errors;
+
+    /// <summary>Records replayed at start from journal segments a previous process left (it died before their batches were cut).</summary>
+    public long RecoveredRecords => Interlocked.Read(ref _recoveredRecords);
+
+    /// <summary>Lines lost to a crash: cut short or unreadable in those segments, or in spool files an earlier process left damaged.</summary>
+    public long RecoveryLostLines => Interlocked.Read(ref _recoveryLostLines);
+
+    public TimeSpan UploadTimeout => _options.UploadTimeout;
+
+    /// <summary>How long ago the oldest batch not yet uploaded was cut (in the spool or on its way there); zero when none.</summary>
+    public TimeSpan OldestPendingAge
+    {
+        get
+        {
+            var oldest = _spool.OldestCut ?? (_batches.Reader.TryPeek(out var batch) ? batch.CutAt : null);
+            return oldest is { } cut && _time.GetUtcNow() - cut is { Ticks: > 0 } age ? age : TimeSpan.Zero;
+        }
+    }
+
+    /// <summary>
+    /// How long the batch at the head of the upload queue has gone without being stored since its first attempt,
+    /// once that exceeds <see cref="LogBatcherOptions.UploadTimeout"/> (a hung or failing sink); zero otherwise.
+    /// </summary>
+    public TimeSpan StalledFor
+    {
+        get
+        {
+            var since = Interlocked.Read(ref _headSince);
+            var waited = since == 0 ? TimeSpan.Zero : _time.GetElapsedTime(since);
+            return waited > _options.UploadTimeout ? waited : TimeSpan.Zero;
+        }
+    }
+
+    /// <summary>The last upload attempt failed: the head batch waits in the spool for its retry.</summary>
+    public bool Retrying => Volatile.Read(ref _consecutiveFailures) > 0;
 
     /// <summary>The last upload or spool error, for diagnostics (the batcher never throws them).</summary>
     public Exception? LastError => Volatile.Read(ref _lastError);
@@ -219,5 +266,7 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
         });
     }
 
-    private sealed record Batch(string ObjectName, ReadOnlyMemory<byte> Data, int Records);
+    /// <param name="SpoolPath">Its spool file (the finished journal segment), or null if the disk refused the segment.</param>
+    /// <param name="JournalPath">An incomplete segment to delete once the batch is stored some other way, or null.</param>
+    private sealed record Batch(string ObjectName, ReadOnlyMemory<byte> Data, int Records, DateTimeOffset CutAt, string? SpoolPath, string? JournalPath);
 }

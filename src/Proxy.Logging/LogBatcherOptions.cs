@@ -12,6 +12,12 @@ public sealed record LogBatcherOptions
     /// <summary>Cut an object this long after its first record was taken from the queue, so quiet periods still flush.</summary>
     public TimeSpan MaxAge { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often the open batch's new lines are compressed and written through to its journal segment in the spool
+    /// directory (at least this often, with or without new records): what a SIGKILL or an OOM kill can lose.
+    /// </summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>First path segment of every object name.</summary>
     public string Prefix { get; init; } = "requests";
 
@@ -23,8 +29,9 @@ public sealed record LogBatcherOptions
     public string Instance { get; init; } = DefaultInstance();
 
     /// <summary>
-    /// Where batches wait while the sink fails, and where shutdown leaves what it could not upload. Batches found
-    /// here at start-up (left by a crash or an outage) are uploaded first.
+    /// Where every batch is written (as its journal segment while open, as a file once cut) until the sink has it,
+    /// and where shutdown leaves what it could not upload. What is found here at start-up (left by a crash or an
+    /// outage) is uploaded first. Belongs to one process.
     /// </summary>
     public string SpoolDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "proxy-log-spool");
 
@@ -34,7 +41,11 @@ public sealed record LogBatcherOptions
     /// <summary>How long shutdown may keep uploading; what is left after it stays in the spool.</summary>
     public TimeSpan ShutdownDeadline { get; init; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>One upload attempt longer than this counts as failed, so a hung sink cannot hang the batcher.</summary>
+    /// <summary>
+    /// One upload attempt longer than this counts as failed, so a hung sink cannot hang the batcher; once the batch
+    /// at the head of the upload queue has gone this long without being stored (through any number of attempts),
+    /// <see cref="LogBatcher.StalledFor"/> reports it.
+    /// </summary>
     public TimeSpan UploadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>First retry delay after a failed upload; doubles per consecutive failure, with jitter.</summary>

@@ -39,6 +39,19 @@ public sealed partial class S3rver : IDisposable
     /// <summary>Stops the server and keeps its data, for outage tests; <see cref="Restart"/> brings it back.</summary>
     public void Kill() => NodeServer.Stop(_process);
 
+    /// <summary>SIGSTOP: the server keeps its port and the kernel keeps accepting connections, but nothing answers.</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>SIGCONT after <see cref="Freeze"/>: the server answers again, the requests that waited included.</summary>
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        // Through kill(1): .NET has no API for sending a signal other than SIGKILL.
+        using var kill = Process.Start("kill", ["-s", signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (!kill.WaitForExit(10_000) || kill.ExitCode != 0) throw new InvalidOperationException($"kill -s {signal} {_process.Id} failed");
+    }
+
     /// <summary>A new server on the same port with the same data; this instance no longer owns the data.</summary>
     public S3rver Restart()
     {

@@ -181,15 +181,22 @@ internal sealed class HangingSink(string root) : ILogSink
         _hangsLeft = hangs;
     }
 
+    private int _calls;
+
     public volatile bool Hanging = true;
 
     public string Name => "hanging";
 
+    public int Calls => Volatile.Read(ref _calls);
+
     // A count, not a flag the test flips: a retry that starts before the test reacts must not hang a second time.
-    public Task UploadAsync(string objectName, ReadOnlyMemory<byte> gzippedJsonLines, CancellationToken ct) =>
-        Hanging && (!_counted || Interlocked.Decrement(ref _hangsLeft) >= 0)
+    public Task UploadAsync(string objectName, ReadOnlyMemory<byte> gzippedJsonLines, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _calls);
+        return Hanging && (!_counted || Interlocked.Decrement(ref _hangsLeft) >= 0)
             ? _never.Task
             : _inner.UploadAsync(objectName, gzippedJsonLines, ct);
+    }
 }
 
 /// <summary>A TimeProvider whose wall clock is fixed (timers and timestamps stay real).</summary>

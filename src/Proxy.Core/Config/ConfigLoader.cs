@@ -19,7 +19,7 @@ namespace Proxy.Config;
 public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeProvider? time = null)
 {
     private static readonly string[] TopFields = ["server", "providers", "routes", "route_defaults", "keys", "logs", "metrics", "pricing", "tracing"];
-    private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "shutdown_deadline", "s3", "azure"];
+    private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "shutdown_deadline", "flush_interval", "upload_timeout", "s3", "azure"];
     private static readonly string[] AzureFields = ["account", "container", "endpoint", "account_key", "sas_token", "managed_identity", "client_id"];
     private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
     private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io", "region"];
@@ -145,6 +145,8 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         long maxBytes = d.MaxBytes, maxSpool = d.MaxSpoolBytes;
         var maxAge = d.MaxAge;
         var shutdownDeadline = d.ShutdownDeadline;
+        var flushInterval = d.FlushInterval;
+        var uploadTimeout = d.UploadTimeout;
         S3LogSettings? s3 = null;
         AzureLogSettings? azure = null;
         foreach (var (key, value, path) in r.Entries(map, "logs", LogFields))
@@ -169,9 +171,11 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
                 case "body_cap": cap = (int)Math.Min(r.Size(value, path) ?? cap, int.MaxValue); break;
                 case "max_records": maxRecords = (int)(r.Number(value, path, 1, 1_000_000) ?? maxRecords); break;
                 case "max_bytes": maxBytes = r.Size(value, path) ?? maxBytes; break;
-                case "max_age": maxAge = r.Duration(value, path) ?? maxAge; break;
+                case "max_age": maxAge = Positive(r, value, path) ?? maxAge; break;
                 case "max_spool_bytes": maxSpool = r.Size(value, path) ?? maxSpool; break;
                 case "shutdown_deadline": shutdownDeadline = r.Duration(value, path) ?? shutdownDeadline; break;
+                case "flush_interval": flushInterval = Positive(r, value, path) ?? flushInterval; break;
+                case "upload_timeout": uploadTimeout = Positive(r, value, path) ?? uploadTimeout; break;
                 case "s3": s3 = ReadS3(r, value, path); break;
                 case "azure": azure = ReadAzure(r, value, path); break;
             }
@@ -181,7 +185,8 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         return new LogSettings
         {
             Enabled = enabled, Sink = sink, Directory = directory, SpoolDirectory = spool, Bodies = bodies, BodyCapBytes = cap,
-            MaxRecords = maxRecords, MaxBytes = maxBytes, MaxAge = maxAge, MaxSpoolBytes = maxSpool, ShutdownDeadline = shutdownDeadline, S3 = s3, Azure = azure,
+            MaxRecords = maxRecords, MaxBytes = maxBytes, MaxAge = maxAge, MaxSpoolBytes = maxSpool, ShutdownDeadline = shutdownDeadline,
+            FlushInterval = flushInterval, UploadTimeout = uploadTimeout, S3 = s3, Azure = azure,
         };
     }
 

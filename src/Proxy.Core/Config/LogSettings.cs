@@ -42,6 +42,12 @@ public sealed class LogSettings
     /// <summary>How long shutdown keeps uploading after in-flight requests finish; what is left stays in the spool.</summary>
     public TimeSpan ShutdownDeadline { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>How often the open batch is written through to its journal in the spool: what a SIGKILL can lose.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>One upload attempt past this fails and is retried; a batch waiting past it is reported stalled.</summary>
+    public TimeSpan UploadTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The S3 (or S3-compatible) bucket, when <see cref="Sink"/> is "s3".</summary>
     public S3LogSettings? S3 { get; init; }
 

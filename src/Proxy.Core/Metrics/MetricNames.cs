@@ -36,4 +36,8 @@ public static class MetricNames
     public const string LogSpoolBatches = Prefix + "log_spool_batches";
     public const string LogSpoolBytes = Prefix + "log_spool_bytes";
     public const string LogSpoolDropped = Prefix + "log_spool_dropped_batches";
+    public const string LogOldestPending = Prefix + "log_oldest_pending_seconds";
+    public const string LogUploadStalled = Prefix + "log_upload_stalled_seconds";
+    public const string LogJournalErrors = Prefix + "log_journal_errors";
+    public const string LogRecovered = Prefix + "log_recovered_records";
 }

@@ -45,11 +45,17 @@ internal sealed class HealthEndpoints(ConfigHolder config, IRequestLog log, IHos
         w.WriteEndObject();
         if (log is LogBatcher batcher)
         {
-            // The request log never makes the replica unready (requests are still served and records spooled),
-            // but its state is here for operators until the metrics endpoint carries it.
+            // The request log never makes the replica unready, not even stalled: the blob store is shared by every
+            // replica, so a 503 here would take them all out of the load balancer together and turn a logging
+            // outage into a full one, while requests are still served and their records are safe on local disk
+            // until the spool fills (which the metrics and alerts show). The state is here for operators.
+            var stalled = batcher.StalledFor;
             w.WriteStartObject("request_log"u8);
-            w.WriteString("status"u8, batcher.SpoolPendingBatches > 0 ? "spooling"u8 : "ok"u8);
+            w.WriteString("status"u8, stalled > TimeSpan.Zero ? "stalled"u8 : batcher.Retrying ? "spooling"u8 : "ok"u8);
             w.WriteString("sink"u8, batcher.SinkName);
+            w.WriteNumber("stalled_seconds"u8, Math.Round(stalled.TotalSeconds, 3));
+            w.WriteNumber("oldest_pending_seconds"u8, Math.Round(batcher.OldestPendingAge.TotalSeconds, 3));
+            w.WriteNumber("upload_timeout_seconds"u8, batcher.UploadTimeout.TotalSeconds);
             w.WriteNumber("records_accepted"u8, batcher.Enqueued);
             w.WriteNumber("records_dropped"u8, batcher.Dropped);
             w.WriteNumber("batches_uploaded"u8, batcher.BatchesUploaded);

@@ -32,6 +32,8 @@ internal static class RequestLogSetup
             Instance = Environment.GetEnvironmentVariable("HOSTNAME") is { Length: > 0 } host ? host : Environment.MachineName,
             MaxSpoolBytes = settings.MaxSpoolBytes,
             ShutdownDeadline = settings.ShutdownDeadline,
+            FlushInterval = settings.FlushInterval,
+            UploadTimeout = settings.UploadTimeout,
         }, time);
     }
 
