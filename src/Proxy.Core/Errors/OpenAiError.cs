@@ -14,6 +14,9 @@ public static class OpenAiError
     public const string Upstream = "upstream_error";
     public const string Timeout = "timeout_error";
 
+    /// <summary>The gateway's own trouble (at its cap, out of descriptors), as OpenAI types its own overload answers.</summary>
+    public const string Server = "server_error";
+
     public static void Write(IBufferWriter<byte> output, string message, string type, string? param, string? code)
     {
         using var writer = new Utf8JsonWriter(output, JsonOutput.Options);

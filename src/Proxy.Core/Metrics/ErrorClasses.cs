@@ -11,11 +11,17 @@ internal static class ErrorClasses
 {
     public const string None = "none";
 
+    /// <summary>Refused at the concurrency cap (server.max_concurrent_requests): 503, before any work.</summary>
+    public const string GatewayOverloaded = "gateway_overloaded";
+
+    /// <summary>The gateway itself ran out of file descriptors (EMFILE/ENFILE) calling the upstream: 503, not the upstream's fault.</summary>
+    public const string GatewayResources = "gateway_resources";
+
     private static readonly string[] Known =
     [
         None, OpenAiError.InvalidRequest, OpenAiError.Authentication, OpenAiError.Permission, OpenAiError.NotFound,
-        OpenAiError.RateLimit, OpenAiError.Upstream, OpenAiError.Timeout, "client_closed", "server_error", "error",
-        Labels.Other,
+        OpenAiError.RateLimit, OpenAiError.Upstream, OpenAiError.Timeout, "client_closed", OpenAiError.Server, "error",
+        GatewayOverloaded, GatewayResources, Labels.Other,
     ];
 
     private static readonly FrozenDictionary<string, int> Index =

@@ -17,7 +17,8 @@ namespace Proxy.Pipeline;
 /// The request path for the OpenAI-shaped operations: auth, body, peek, route, forward, relay.
 /// Stateless; one instance serves every request.
 /// </summary>
-public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger)
+public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger,
+    AdmissionGate admission)
 {
 
     public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, Operation.ChatCompletions);
@@ -29,8 +30,10 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
         long start = Stopwatch.GetTimestamp();
         var snapshot = config.Current;
         var requestId = RequestIds.Assign(ctx);
+        // First of all: past the cap a request is refused before it costs a body buffer, a key check or a descriptor.
+        bool admitted = admission.TryEnter(snapshot.Server);
         using var outcome = new CallOutcome(start, time.GetUtcNow(), snapshot.Logs.BodyCap);
-        using var body = new PooledBuffer((int)Math.Min(ctx.Request.ContentLength ?? 16 * 1024, snapshot.Server.MaxBodyBytes));
+        using var body = new PooledBuffer(admitted ? (int)Math.Min(ctx.Request.ContentLength ?? 16 * 1024, snapshot.Server.MaxBodyBytes) : 0);
         // One method, not two: a second async method would box a second state machine on every request.
         // Every return below still runs the finally, so every request leaves exactly one record.
         metrics.InFlight.Increment();
@@ -38,6 +41,11 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
         try
         {
             var ct = ctx.RequestAborted;
+            if (!admitted)
+            {
+                await admission.RefuseAsync(ctx, outcome, metrics, logger, requestId, admission.LimitFor(snapshot.Server));
+                return;
+            }
             switch (Authenticator.Authenticate(ctx.Request, snapshot, out var key))
             {
                 case Authenticator.Outcome.Missing:
@@ -165,6 +173,8 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
         }
         finally
         {
+            // First in the finally: the response is done (a stream's last byte written), and nothing below can keep the slot.
+            if (admitted) admission.Exit();
             var record = Records.Build(ctx, operation, requestId, body, outcome);
             metrics.Observe(record, outcome);
             GatewayTracing.EndRequest(activity, record, outcome);
