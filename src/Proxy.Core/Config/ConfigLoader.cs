@@ -36,7 +36,8 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        // Out of file descriptors is the process's trouble, not the file's: it propagates as it is (ConfigWatcher).
+        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && !Pipeline.ResourceExhaustion.IsOutOfDescriptors(e))
         {
             throw new ConfigException(path, [new ConfigError("(file)", 0, 0, e.Message)]);
         }

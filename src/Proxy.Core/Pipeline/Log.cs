@@ -48,10 +48,10 @@ internal static partial class Log
             OverloadedLine(logger, requestId, limit, LogThrottle.Repeats(n));
     }
 
-    public static void OutOfDescriptors(ILogger logger, string requestId, string provider, string error)
+    public static void OutOfDescriptors(ILogger logger, string requestId, string provider)
     {
         if (logger.IsEnabled(LogLevel.Error) && Throttle.ShouldWrite(9, provider, "", out var n))
-            OutOfDescriptorsLine(logger, requestId, provider, error, LogThrottle.Repeats(n));
+            OutOfDescriptorsLine(logger, requestId, provider, LogThrottle.Repeats(n));
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Request {RequestId}: upstream '{Provider}' failed ({Reason}): {Message}{Repeats}")]
@@ -81,7 +81,7 @@ internal static partial class Log
     private static partial void OverloadedLine(ILogger logger, string requestId, int limit, string repeats);
 
     [LoggerMessage(9, LogLevel.Error,
-        "Request {RequestId}: the gateway is out of file descriptors and could not connect to '{Provider}' ({Error}); answered 503 gateway_resources. " +
-        "Lower server.max_concurrent_requests or raise the open-file limit{Repeats}")]
-    private static partial void OutOfDescriptorsLine(ILogger logger, string requestId, string provider, string error, string repeats);
+        "Request {RequestId}: the gateway is out of file descriptors (EMFILE/ENFILE) and could not connect to '{Provider}'; answered 503 " +
+        "gateway_resources. Lower server.max_concurrent_requests or raise the open-file limit{Repeats}")]
+    private static partial void OutOfDescriptorsLine(ILogger logger, string requestId, string provider, string repeats);
 }

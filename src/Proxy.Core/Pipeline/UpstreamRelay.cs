@@ -69,7 +69,7 @@ public static class UpstreamRelay
         {
             var failure = DescribeSendFailure(e, target, outcome.ArmedTimeout);
             outcome.Fail(failure);
-            if (failure.Reason == FailureReasons.GatewayResources) Log.OutOfDescriptors(logger, call.RequestId, target.Provider.Name, e.Message);
+            if (failure.Reason == FailureReasons.GatewayResources) Log.OutOfDescriptors(logger, call.RequestId, target.Provider.Name);
             else Log.UpstreamFailed(logger, call.RequestId, target.Provider.Name, failure.Reason, failure.Message);
             return;
         }

@@ -58,17 +58,18 @@ internal sealed partial class GuardedSocketTransport(IOptions<SocketTransportOpt
         return new(new Listener(this, socket, factory, o.NoDelay));
     }
 
-    private void OnOutOfDescriptors(EndPoint endpoint, SocketException e, TimeSpan retryIn)
+    private void OnOutOfDescriptors(EndPoint endpoint, TimeSpan retryIn)
     {
         metrics.Exhausted(ResourceOperation.Accept);
         if (_logger.IsEnabled(LogLevel.Error) && _throttle.ShouldWrite(1, endpoint.ToString() ?? "", "", out var suppressed))
-            LogAcceptFailed(_logger, endpoint.ToString() ?? "", e.Message, (long)retryIn.TotalMilliseconds, LogThrottle.Repeats(suppressed));
+            LogAcceptFailed(_logger, endpoint.ToString() ?? "", (long)retryIn.TotalMilliseconds, LogThrottle.Repeats(suppressed));
     }
 
+    // Not the exception's text: the runtime words EMFILE (this process at its limit) as "Too many open files in system".
     [LoggerMessage(20, LogLevel.Error,
-        "Accepting connections on {Endpoint} failed: the gateway is out of file descriptors ({Error}); trying again in {DelayMs} ms, " +
+        "Accepting connections on {Endpoint} failed: the gateway is out of file descriptors (EMFILE/ENFILE); trying again in {DelayMs} ms, " +
         "connections wait in the backlog. Lower server.max_concurrent_requests or raise the open-file limit{Repeats}")]
-    private static partial void LogAcceptFailed(ILogger logger, string endpoint, string error, long delayMs, string repeats);
+    private static partial void LogAcceptFailed(ILogger logger, string endpoint, long delayMs, string repeats);
 
     private sealed class Listener(GuardedSocketTransport transport, Socket socket, SocketConnectionContextFactory factory, bool noDelay) : IConnectionListener
     {
@@ -96,7 +97,7 @@ internal sealed partial class GuardedSocketTransport(IOptions<SocketTransportOpt
                 catch (SocketException e) when (e.SocketErrorCode == SocketError.TooManyOpenSockets)
                 {
                     backoff = backoff == TimeSpan.Zero ? FirstBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
-                    transport.OnOutOfDescriptors(EndPoint, e, backoff);
+                    transport.OnOutOfDescriptors(EndPoint, backoff);
                     try
                     {
                         await Task.Delay(backoff, cancellationToken);
