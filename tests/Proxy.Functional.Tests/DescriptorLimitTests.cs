@@ -55,6 +55,7 @@ public sealed partial class DescriptorLimitTests(ITestOutputHelper output)
             using (var health = await client.GetAsync("/v1/health")) Assert.Equal(200, (int)health.StatusCode);
             using (var ready = await client.GetAsync("/v1/ready")) Assert.Equal(200, (int)ready.StatusCode);
             var scrape = await client.GetStringAsync("/metrics");
+            int openWhileHeld = Directory.GetFileSystemEntries($"/proc/{gateway.Pid}/fd").Length;
 
             held.Release();
             int completed = 0;
@@ -74,7 +75,7 @@ public sealed partial class DescriptorLimitTests(ITestOutputHelper output)
             }
             var lines = gateway.Output.Skip(linesBefore).ToList();
             output.WriteLine($"open-file limit {OpenFiles}, cap {cap}: {attempted} streams attempted, {admitted.Count} admitted, {completed} completed, " +
-                $"{refused.Count} refused; {lines.Count} log lines during the burst:");
+                $"{refused.Count} refused; {openWhileHeld} descriptors open while the admitted streams were held; {lines.Count} log lines during the burst:");
             foreach (var line in lines) output.WriteLine("  " + line);
 
             Assert.Equal(attempted, admitted.Count + refused.Count);
