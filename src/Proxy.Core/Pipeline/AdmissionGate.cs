@@ -11,8 +11,8 @@ namespace Proxy.Pipeline;
 /// The cap on proxied requests in flight (<c>server.max_concurrent_requests</c>). A proxied request holds up to two
 /// file descriptors until its last byte (the client's connection and one to the provider); without a cap, a burst
 /// of long streams runs the process out of descriptors and every request fails, the admitted ones included. Past the
-/// cap a request is refused at once with 503 <c>gateway_overloaded</c> and Retry-After, before it costs a key check,
-/// a body buffer or an upstream connection. Health, readiness and metrics are not counted, so they still answer at
+/// cap a request is refused at once with 503 <c>gateway_overloaded</c> and Retry-After, before its key is checked, its
+/// body read or an upstream connection opened. Health, readiness and metrics are not counted, so they still answer at
 /// the cap. Lock-free: one compare-exchange to enter, one decrement to leave.
 /// </summary>
 public sealed class AdmissionGate(ConfigHolder config) : IMetricsSource

@@ -30,14 +30,15 @@ public sealed class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMe
         long start = Stopwatch.GetTimestamp();
         var snapshot = config.Current;
         var requestId = RequestIds.Assign(ctx);
-        // First of all: past the cap a request is refused before it costs a body buffer, a key check or a descriptor.
-        bool admitted = admission.TryEnter(snapshot.Server);
         using var outcome = new CallOutcome(start, time.GetUtcNow(), snapshot.Logs.BodyCap);
-        using var body = new PooledBuffer(admitted ? (int)Math.Min(ctx.Request.ContentLength ?? 16 * 1024, snapshot.Server.MaxBodyBytes) : 0);
+        using var body = new PooledBuffer((int)Math.Min(ctx.Request.ContentLength ?? 16 * 1024, snapshot.Server.MaxBodyBytes));
         // One method, not two: a second async method would box a second state machine on every request.
         // Every return below still runs the finally, so every request leaves exactly one record.
         metrics.InFlight.Increment();
         var activity = GatewayTracing.StartRequest(ctx, operation);
+        // Past the cap a request is refused before its key is checked, its body read or a descriptor taken. Taken right
+        // before the try, so the finally always gives the slot back.
+        bool admitted = admission.TryEnter(snapshot.Server);
         try
         {
             var ct = ctx.RequestAborted;
