@@ -12,6 +12,7 @@ namespace Proxy.Functional.Tests;
 /// gateway's exhaustion and not the upstream's error, leaves the target's breaker closed, and logs a line per interval;
 /// an accept that fails backs off and is counted; when descriptors free up, everything works again.
 /// </summary>
+[Collection(nameof(Heavy))]
 public sealed class DescriptorExhaustionTests(ITestOutputHelper output)
 {
     private const int OpenFiles = 512;

@@ -13,6 +13,7 @@ namespace Proxy.Functional.Tests;
 /// automatic cap refuses the surplus with 503 gateway_overloaded and Retry-After instead of running out of
 /// descriptors, every admitted stream completes, and the log stays a few lines long.
 /// </summary>
+[Collection(nameof(Heavy))]
 public sealed partial class DescriptorLimitTests(ITestOutputHelper output)
 {
     /// <summary>Low enough to reach on loopback in seconds; the JIT-compiled test build keeps ~200 descriptors open itself.</summary>
