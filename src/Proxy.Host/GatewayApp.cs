@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Proxy.Config;
@@ -9,6 +11,7 @@ using Proxy.Errors;
 using Proxy.Host.Config;
 using Proxy.Host.Endpoints;
 using Proxy.Host.Metrics;
+using Proxy.Host.Runtime;
 using Proxy.Host.Tracing;
 using Proxy.Metrics;
 using Proxy.Logging;
@@ -37,8 +40,8 @@ public static class GatewayApp
 
     /// <summary>Loads and validates the config (throwing <see cref="ConfigException"/> with every mistake), then builds the app.</summary>
     /// <param name="ownsProcess">
-    /// True for the executable: process-wide runtime settings (inline socket completions) are applied. Hosts that
-    /// share their process (tests) leave them alone.
+    /// True for the executable: process-wide settings (inline socket completions, the open-file limit raised to the
+    /// hard limit) are applied. Hosts that share their process (tests) leave them alone.
     /// </param>
     public static WebApplication Build(string[] args, string configPath, bool ownsProcess = false)
     {
@@ -47,6 +50,8 @@ public static class GatewayApp
         // Read once by the runtime when the process makes its first socket, so it must be set before any is.
         if (ownsProcess && initial.Server.InlineIo && Environment.GetEnvironmentVariable(InlineCompletions) is null)
             Environment.SetEnvironmentVariable(InlineCompletions, "1");
+        // Before the first connection: a soft limit of 1,024 with a hard one far above would cap the gateway for nothing.
+        var raised = ownsProcess ? DescriptorLimit.Raise() : null;
 
         var builder = WebApplication.CreateSlimBuilder(args);
         // --urls and ASPNETCORE_URLS (both land in "urls") win over the file, as operators expect.
@@ -92,13 +97,24 @@ public static class GatewayApp
         services.AddHostedService(sp => sp.GetRequiredService<ConfigWatcher>());
         services.AddSingleton(sp => RequestLogSetup.Create(initial.Logs, sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<RequestLogLifetime>();
+        services.AddSingleton<AdmissionGate>();
         services.AddSingleton<ProxyHandler>();
+        // Kestrel's socket transport, with accepts that back off when out of descriptors instead of spinning.
+        services.RemoveAll<IConnectionListenerFactory>();
+        services.AddSingleton<GuardedSocketTransport>();
+        services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<GuardedSocketTransport>());
         services.AddSingleton<ModelsEndpoint>();
         services.AddSingleton<HealthEndpoints>();
 
         var tracerProvider = TracingSetup.Create(initial.Tracing, Environment.MachineName);
 
         var app = builder.Build();
+        var gate = app.Services.GetRequiredService<AdmissionGate>();
+        metrics.AddSource(gate);
+        // A first estimate now; measured again once listening (Kestrel's sockets and libraries open by then), and logged.
+        DescriptorBudget.Measure(gate);
+        app.Lifetime.ApplicationStarted.Register(() => DescriptorBudget.Report(gate, app.Services.GetRequiredService<ConfigHolder>().Current.Server,
+            raised, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Descriptors")));
         metrics.AddSource(new ProcessMetrics());
         if (app.Services.GetRequiredService<IRequestLog>() is LogBatcher batcher) metrics.AddSource(new RequestLogMetrics(batcher));
         MapEndpoints(app, initial.Metrics);

@@ -92,6 +92,11 @@ public class ConfigLoaderTests
     [InlineData("keys[0].routes[0]", "unknown route 'slow'", "    routes: [slow]", "    routes: [fast]")]
     [InlineData("server.max_body_bytes", "is not a positive size", "  max_body_bytes: lots", "  max_body_bytes: 2MiB")]
     [InlineData("server.inline_io", "is not true or false", "  max_body_bytes: 2MiB\n  inline_io: maybe", "  max_body_bytes: 2MiB")]
+    [InlineData("server.max_concurrent_requests", "is not a number of requests (0 to 10000000), 'auto' (from the open-file limit) or 'unlimited'",
+        "  max_body_bytes: 2MiB\n  max_concurrent_requests: lots", "  max_body_bytes: 2MiB")]
+    [InlineData("server.max_concurrent_requests", "is not a number of requests", "  max_body_bytes: 2MiB\n  max_concurrent_requests: -1", "  max_body_bytes: 2MiB")]
+    [InlineData("server.max_concurrent_requests", "is not a number of requests", "  max_body_bytes: 2MiB\n  max_concurrent_requests: 2.5", "  max_body_bytes: 2MiB")]
+    [InlineData("server.max_concurrent_requests", "is not a number of requests", "  max_body_bytes: 2MiB\n  max_concurrent_requests: 20000000", "  max_body_bytes: 2MiB")]
     public void Mistake_IsReportedWithFilePathLineAndReason(string path, string reason, string bad, string good)
     {
         var yaml = Valid.Replace(good, bad, StringComparison.Ordinal);

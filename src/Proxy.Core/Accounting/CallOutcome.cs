@@ -133,7 +133,7 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
     {
         Failure?.Dispose();
         Failure = failure;
-        ErrorClass = failure.Type;
+        ErrorClass = failure.ErrorClass ?? failure.Type;
         FailureReason = failure.Reason;
         UpstreamError = Routing.FailureReasons.UpstreamClass(failure.Reason);
         if (UpstreamDone == 0) UpstreamDone = Stopwatch.GetTimestamp();

@@ -22,7 +22,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
     private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "shutdown_deadline", "flush_interval", "upload_timeout", "s3", "azure"];
     private static readonly string[] AzureFields = ["account", "container", "endpoint", "account_key", "sas_token", "managed_identity", "client_id"];
     private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
-    private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io", "region"];
+    private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io", "region", "max_concurrent_requests"];
     private static readonly string[] CommonProviderFields = ["type", "base_url", "api_key", "headers", "connect_timeout", "first_byte_timeout", "idle_timeout", "http_proxy", "max_connections"];
     private static readonly string[] KeyFields = ["id", "hash", "routes"];
 
@@ -36,7 +36,8 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        // Out of file descriptors is the process's trouble, not the file's: it propagates as it is (ConfigWatcher).
+        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && !Pipeline.ResourceExhaustion.IsOutOfDescriptors(e))
         {
             throw new ConfigException(path, [new ConfigError("(file)", 0, 0, e.Message)]);
         }
@@ -119,6 +120,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         string? urls = null, region = null;
         long maxBody = defaults.MaxBodyBytes;
         bool inlineIo = defaults.InlineIo;
+        int? maxConcurrent = defaults.MaxConcurrentRequests;
         foreach (var (key, value, path) in r.Entries(map, "server", ServerFields))
         {
             switch (key)
@@ -127,10 +129,25 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
                 case "max_body_bytes": maxBody = r.Size(value, path) ?? maxBody; break;
                 case "inline_io": inlineIo = r.Bool(value, path) ?? inlineIo; break;
                 case "region": region = r.String(value, path) is { Length: > 0 } reg ? reg : null; break;
+                case "max_concurrent_requests": maxConcurrent = ReadConcurrency(r, value, path); break;
             }
         }
-        return new ServerSettings { Urls = urls, MaxBodyBytes = maxBody, InlineIo = inlineIo, Region = region };
+        return new ServerSettings { Urls = urls, MaxBodyBytes = maxBody, InlineIo = inlineIo, Region = region, MaxConcurrentRequests = maxConcurrent };
     }
+
+    /// <summary>"auto" (null: derived from the open-file limit), "unlimited" or 0 (no cap), or a count of requests.</summary>
+    private static int? ReadConcurrency(YamlReader r, YamlNode value, string path)
+    {
+        var s = r.String(value, path);
+        if (s is null or "auto") return null;
+        if (s == "unlimited") return 0;
+        if (int.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n <= MaxConcurrencyCap) return n;
+        r.Error(value, path, $"'{s}' is not a number of requests (0 to {MaxConcurrencyCap}), 'auto' (from the open-file limit) or 'unlimited'");
+        return null;
+    }
+
+    /// <summary>Far above what one process can hold open (two descriptors per request), so a typo of extra digits is caught.</summary>
+    private const int MaxConcurrencyCap = 10_000_000;
 
     private static LogSettings ReadLogs(YamlReader r, YamlNode? node)
     {

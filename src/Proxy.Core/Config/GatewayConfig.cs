@@ -74,6 +74,13 @@ public sealed class ServerSettings
     /// region_policy use the targets tagged with it. Null when not set.
     /// </summary>
     public string? Region { get; init; }
+
+    /// <summary>
+    /// The most proxied requests (chat completions and embeddings; a stream until its last byte) handled at once;
+    /// past it a request is refused at once with 503 gateway_overloaded (<see cref="Pipeline.AdmissionGate"/>).
+    /// Null (the default, "auto"): derived from the open-file limit; 0 ("unlimited"): no cap. Reloadable.
+    /// </summary>
+    public int? MaxConcurrentRequests { get; init; }
 }
 
 public sealed class MetricsSettings

@@ -14,7 +14,7 @@ public static class OpenAiError
     public const string Upstream = "upstream_error";
     public const string Timeout = "timeout_error";
 
-    /// <summary>The gateway itself failed (a bug): OpenAI's own type for its 500s.</summary>
+    /// <summary>The gateway's own trouble: a bug (500), or at its cap or out of descriptors (503), as OpenAI types its own.</summary>
     public const string Server = "server_error";
 
     public static void Write(IBufferWriter<byte> output, string message, string type, string? param, string? code)

@@ -14,11 +14,17 @@ internal static class ErrorClasses
     /// <summary>The client went away before its answer was complete (recorded with status 499 when none of it was sent).</summary>
     public const string ClientClosed = "client_closed";
 
+    /// <summary>Refused at the concurrency cap (server.max_concurrent_requests): 503, before any work.</summary>
+    public const string GatewayOverloaded = "gateway_overloaded";
+
+    /// <summary>The gateway itself ran out of file descriptors (EMFILE/ENFILE) calling the upstream: 503, not the upstream's fault.</summary>
+    public const string GatewayResources = "gateway_resources";
+
     private static readonly string[] Known =
     [
         None, OpenAiError.InvalidRequest, OpenAiError.Authentication, OpenAiError.Permission, OpenAiError.NotFound,
         OpenAiError.RateLimit, OpenAiError.Upstream, OpenAiError.Timeout, ClientClosed, OpenAiError.Server, "error",
-        Labels.Other,
+        GatewayOverloaded, GatewayResources, Labels.Other,
     ];
 
     private static readonly FrozenDictionary<string, int> Index =

@@ -18,6 +18,7 @@ public sealed class GatewayMetrics
     /// <summary>The config last bound: its breakers are the state gauge's samples (a removed target has no state).</summary>
     private GatewayConfig? _bound;
     private readonly Counter[] _rejected = [.. RejectReasons.All.Select(_ => new Counter())];
+    private readonly Counter[] _exhausted = [.. ResourceOperations.All.Select(_ => new Counter())];
     private readonly List<IMetricsSource> _sources = [];
 
     public Gauge InFlight { get; } = new();
@@ -45,6 +46,9 @@ public sealed class GatewayMetrics
 
     public void Reject(RejectReason reason) => _rejected[(int)reason].Increment();
 
+    /// <summary>The gateway ran out of file descriptors (EMFILE/ENFILE) doing <paramref name="operation"/>: its own exhaustion, never an upstream's.</summary>
+    public void Exhausted(ResourceOperation operation) => _exhausted[(int)operation].Increment();
+
     /// <summary>Accounts one finished request from its log record (the same numbers the log keeps).</summary>
     public void Observe(RequestRecord record, CallOutcome outcome)
     {
@@ -63,6 +67,8 @@ public sealed class GatewayMetrics
         }
         if (record.CostNanoUsd > 0) series.CostNanoUsd.Add(record.CostNanoUsd);
         if (outcome.UpstreamError is { } kind) outcome.Target?.Provider.Metrics?.CountError(kind);
+        // Not retried (UpstreamRelay.DescribeSendFailure), so a request's last failure is its only one of this kind.
+        if (outcome.FailureReason == Routing.FailureReasons.GatewayResources) Exhausted(ResourceOperation.UpstreamConnect);
     }
 
     internal TargetSeries TargetFor(string route, string provider, string model)
@@ -112,6 +118,13 @@ public sealed class GatewayMetrics
         for (int i = 0; i < _rejected.Length; i++)
         {
             w.CounterSample(MetricNames.Rejected, default, _rejected[i].Value, RejectReasons.LabelBytes[i]);
+        }
+
+        w.Counter(MetricNames.ResourceExhaustion,
+            "Operations that failed because the gateway ran out of file descriptors (EMFILE/ENFILE), by operation: upstream_connect (answered 503 gateway_resources), accept (the listener backs off).");
+        for (int i = 0; i < _exhausted.Length; i++)
+        {
+            w.CounterSample(MetricNames.ResourceExhaustion, default, _exhausted[i].Value, ResourceOperations.LabelBytes[i]);
         }
 
         w.Counter(MetricNames.UpstreamErrors, "Failed calls to providers, by provider and class.");
@@ -192,10 +205,29 @@ public enum RejectReason
     MissingKey,
     InvalidKey,
     ModelNotAllowed,
+
+    /// <summary>At the concurrency cap (server.max_concurrent_requests): answered 503 gateway_overloaded.</summary>
+    Overloaded,
 }
 
 internal static class RejectReasons
 {
-    public static readonly string[] All = ["missing_key", "invalid_key", "model_not_allowed"];
+    public static readonly string[] All = ["missing_key", "invalid_key", "model_not_allowed", "overloaded"];
     public static readonly byte[][] LabelBytes = [.. All.Select(r => Labels.Render(("reason", r)))];
+}
+
+/// <summary>What the gateway was doing when it ran out of file descriptors.</summary>
+public enum ResourceOperation
+{
+    /// <summary>Opening a connection to a provider: the request is answered 503 gateway_resources.</summary>
+    UpstreamConnect,
+
+    /// <summary>Accepting a client connection: it waits in the listen backlog while the listener backs off.</summary>
+    Accept,
+}
+
+internal static class ResourceOperations
+{
+    public static readonly string[] All = ["upstream_connect", "accept"];
+    public static readonly byte[][] LabelBytes = [.. All.Select(r => Labels.Render(("operation", r)))];
 }

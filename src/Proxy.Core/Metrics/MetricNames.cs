@@ -24,6 +24,8 @@ public static class MetricNames
     public const string RetriesStopped = Prefix + "retries_stopped";
     public const string BreakerState = Prefix + "circuit_breaker_state";
     public const string BreakerTransitions = Prefix + "circuit_breaker_transitions";
+    public const string MaxConcurrentRequests = Prefix + "max_concurrent_requests";
+    public const string ResourceExhaustion = Prefix + "resource_exhaustion";
     public const string ConfigReloads = Prefix + "config_reloads";
     public const string ConfigLastReload = Prefix + "config_last_reload_timestamp_seconds";
     public const string BuildInfo = Prefix + "build_info";

@@ -24,6 +24,9 @@ public sealed class AttemptFailure : IDisposable
     /// <summary>One of <see cref="FailureReasons"/>.</summary>
     public required string Reason { get; init; }
 
+    /// <summary>The request log's and metrics' error class when it is not <see cref="Type"/> (the gateway's own failures).</summary>
+    public string? ErrorClass { get; init; }
+
     /// <summary>Worth another attempt: connect errors, timeouts, 429, 5xx and overload answers; never a 4xx about the request.</summary>
     public bool Retryable { get; init; }
 

@@ -19,15 +19,16 @@ internal static class Attempts
         if (target.Latency is { } latency && outcome.UpstreamSent != 0)
         {
             if (outcome.UpstreamHeaders != 0) latency.Observe(CallOutcome.Micros(outcome.UpstreamSent, outcome.UpstreamHeaders));
-            else if (outcome.FailureReason is not null) latency.ObserveFailure(CallOutcome.Micros(outcome.UpstreamSent, Stopwatch.GetTimestamp()));
+            else if (outcome.FailureReason is { } failed && !FailureReasons.IsGatewaysOwn(failed))
+                latency.ObserveFailure(CallOutcome.Micros(outcome.UpstreamSent, Stopwatch.GetTimestamp()));
         }
         if (!state.HoldsLease || state.LeaseTarget != state.Current) return;
         var breaker = target.Breaker!;
         var lease = state.Lease;
         state.DropLease();
         var reason = outcome.FailureReason;
-        // The client leaving, or a request the gateway refused itself, says nothing about the target.
-        if ((reason is null && outcome.ErrorClass is not null) || reason == FailureReasons.Unsupported)
+        // The client leaving, a request the gateway refused itself, or the gateway out of descriptors says nothing about the target.
+        if ((reason is null && outcome.ErrorClass is not null) || (reason is not null && FailureReasons.IsGatewaysOwn(reason)))
         {
             breaker.Release(lease);
             return;

@@ -17,7 +17,8 @@ namespace Proxy.Pipeline;
 /// The request path for the OpenAI-shaped operations: auth, body, peek, route, forward, relay.
 /// Stateless; one instance serves every request.
 /// </summary>
-public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger)
+public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger,
+    AdmissionGate admission)
 {
 
     public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, Operation.ChatCompletions);
@@ -35,9 +36,17 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
         // Every return below still runs the finally, so every request leaves exactly one record.
         metrics.InFlight.Increment();
         var activity = GatewayTracing.StartRequest(ctx, operation);
+        // Past the cap a request is refused before its key is checked, its body read or a descriptor taken. Taken right
+        // before the try, so the finally always gives the slot back.
+        bool admitted = admission.TryEnter(snapshot.Server);
         try
         {
             var ct = ctx.RequestAborted;
+            if (!admitted)
+            {
+                await admission.RefuseAsync(ctx, outcome, metrics, logger, requestId, admission.LimitFor(snapshot.Server));
+                return;
+            }
             switch (Authenticator.Authenticate(ctx.Request, snapshot, out var key))
             {
                 case Authenticator.Outcome.Missing:
@@ -179,6 +188,8 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
         }
         finally
         {
+            // First in the finally: the response is done (a stream's last byte written), and nothing below can keep the slot.
+            if (admitted) admission.Exit();
             var record = Records.Build(ctx, operation, requestId, body, outcome);
             metrics.Observe(record, outcome);
             GatewayTracing.EndRequest(activity, record, outcome);

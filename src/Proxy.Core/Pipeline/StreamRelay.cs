@@ -67,7 +67,7 @@ internal static class StreamRelay
                         if (flush.IsCanceled || flush.IsCompleted)
                         {
                             Log.ClientGone(logger, call.RequestId);
-                            Finish(outcome, state, "client_closed");
+                            Finish(outcome, state, ErrorClasses.ClientClosed);
                             return;
                         }
                     }
@@ -89,7 +89,7 @@ internal static class StreamRelay
         {
             _ = e;
             Log.ClientGone(logger, call.RequestId);
-            Finish(outcome, state, "client_closed");
+            Finish(outcome, state, ErrorClasses.ClientClosed);
             return;
         }
         catch (OperationCanceledException)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Proxy.Accounting;
+using Proxy.Metrics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -61,7 +62,7 @@ public static class UpstreamRelay
         {
             Log.ClientGone(logger, call.RequestId);
             _ = e;
-            outcome.ErrorClass = "client_closed";
+            outcome.ErrorClass = ErrorClasses.ClientClosed;
             outcome.UpstreamDone = Stopwatch.GetTimestamp();
             return;
         }
@@ -69,7 +70,8 @@ public static class UpstreamRelay
         {
             var failure = DescribeSendFailure(e, target, outcome.ArmedTimeout);
             outcome.Fail(failure);
-            Log.UpstreamFailed(logger, call.RequestId, target.Provider.Name, failure.Reason, failure.Message);
+            if (failure.Reason == FailureReasons.GatewayResources) Log.OutOfDescriptors(logger, call.RequestId, target.Provider.Name);
+            else Log.UpstreamFailed(logger, call.RequestId, target.Provider.Name, failure.Reason, failure.Message);
             return;
         }
 
@@ -128,7 +130,7 @@ public static class UpstreamRelay
         {
             _ = e;
             Log.ClientGone(logger, call.RequestId);
-            outcome.ErrorClass = "client_closed";
+            outcome.ErrorClass = ErrorClasses.ClientClosed;
             outcome.UpstreamDone = Stopwatch.GetTimestamp();
             return;
         }
@@ -269,6 +271,7 @@ public static class UpstreamRelay
         }
         if (e is OperationCanceledException)
             return TimedOut(target, armed == TimeoutKind.Idle ? TimeoutKind.FirstByte : armed, "did not answer", "upstream_timeout");
+        if (ResourceExhaustion.IsOutOfDescriptors(e)) return OutOfDescriptors(provider);
         var socket = FindInner<SocketException>(e);
         var what = e is HttpRequestException hre ? hre.HttpRequestError switch
         {
@@ -285,6 +288,18 @@ public static class UpstreamRelay
             Message = $"Upstream '{provider}' is unreachable: {what}.",
         };
     }
+
+    /// <summary>
+    /// The gateway could not open a connection because it is out of file descriptors: 503 with Retry-After, naming the
+    /// gateway, not the upstream, as the cause. Not retried: another target needs a descriptor from the same exhausted
+    /// table, and a retry would hold the client's descriptor longer; answering at once frees it.
+    /// </summary>
+    private static AttemptFailure OutOfDescriptors(string provider) => new()
+    {
+        Status = 503, Type = OpenAiError.Server, Code = "gateway_resources_exhausted", Reason = FailureReasons.GatewayResources,
+        ErrorClass = Metrics.ErrorClasses.GatewayResources, Retryable = false, RetryAfterHeader = "1",
+        Message = $"The gateway is out of file descriptors and could not open a connection to '{provider}'; retry shortly.",
+    };
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 

@@ -41,11 +41,17 @@ public static class FailureReasons
     /// <summary>Every target's breaker was open: no call was made.</summary>
     public const string CircuitOpen = "circuit_open";
 
+    /// <summary>
+    /// The gateway itself ran out of file descriptors (EMFILE/ENFILE) opening the connection: its own exhaustion, not
+    /// the upstream's. Answered 503; not an upstream error, not charged to the target's breaker, not retried.
+    /// </summary>
+    public const string GatewayResources = "gateway_resources";
+
     /// <summary>Every value, in a fixed order: the label set, bounded.</summary>
     public static readonly string[] All =
     [
         Unreachable, ConnectTimeout, FirstByteTimeout, IdleTimeout, AttemptTimeout, TotalTimeout, RateLimited, ServerError,
-        Auth, ClientError, Redirect, Incomplete, StreamError, InvalidAnswer, Unsupported, CircuitOpen,
+        Auth, ClientError, Redirect, Incomplete, StreamError, InvalidAnswer, Unsupported, CircuitOpen, GatewayResources,
     ];
 
     public static int IndexOf(string reason) => Array.IndexOf(All, reason);
@@ -54,7 +60,7 @@ public static class FailureReasons
     public static string? UpstreamClass(string reason) => reason switch
     {
         ConnectTimeout or FirstByteTimeout or IdleTimeout or AttemptTimeout or TotalTimeout => UpstreamErrors.Timeout,
-        Unsupported or CircuitOpen => null,
+        Unsupported or CircuitOpen or GatewayResources => null,
         _ => reason,
     };
 
@@ -69,5 +75,8 @@ public static class FailureReasons
     /// Whether the call says the target is unwell (its breaker counts a failure). A 4xx about the request itself says
     /// the target works; the gateway's own refusals say nothing about it.
     /// </summary>
-    public static bool CountsAgainstTarget(string reason) => reason is not (ClientError or Unsupported or CircuitOpen);
+    public static bool CountsAgainstTarget(string reason) => reason is not (ClientError or Unsupported or CircuitOpen or GatewayResources);
+
+    /// <summary>The gateway's own failures: the target was never really asked, so its breaker and latency score learn nothing.</summary>
+    public static bool IsGatewaysOwn(string reason) => reason is Unsupported or GatewayResources;
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Proxy.Accounting;
+using Proxy.Metrics;
 using Proxy.Providers;
 
 namespace Proxy.Tracing;
@@ -65,7 +66,7 @@ public static class GatewayTracing
         }
         if (record.CostNanoUsd > 0) activity.SetTag("llm_gateway.cost_usd", record.CostNanoUsd / 1e9);
         if (record.TtftUs > 0) activity.SetTag("llm_gateway.time_to_first_token_ms", record.TtftUs / 1000.0);
-        if (record.ErrorClass is { } error && error != "client_closed")
+        if (record.ErrorClass is { } error && error != ErrorClasses.ClientClosed)
         {
             activity.SetTag("error.type", error);
             activity.SetStatus(ActivityStatusCode.Error, error);

@@ -31,6 +31,15 @@ internal sealed partial class ConfigWatcher(ConfigHolder holder, ConfigLoader lo
         {
             next = loader.Load(current.SourcePath, current);
         }
+        catch (IOException e) when (Proxy.Pipeline.ResourceExhaustion.IsOutOfDescriptors(e))
+        {
+            // The process is out of descriptors, the file may be fine: not a rejected config (no alert for a good file);
+            // the next change or poll reads it again. Logged once per shortage, like a repeated rejection.
+            if (e.Message == _lastRejection) return false;
+            _lastRejection = e.Message;
+            LogUnreadable(logger, e.Message);
+            return false;
+        }
         catch (ConfigException e)
         {
             if (e.Message == _lastRejection) return false;
@@ -99,4 +108,7 @@ internal sealed partial class ConfigWatcher(ConfigHolder holder, ConfigLoader lo
 
     [LoggerMessage(11, LogLevel.Error, "Config change rejected, the last good config stays in force: {Reason}")]
     private static partial void LogRejected(ILogger logger, string reason);
+
+    [LoggerMessage(12, LogLevel.Warning, "Config file not read, the gateway is out of file descriptors ({Error}); the config in force stays, and it is read again at the next change or poll")]
+    private static partial void LogUnreadable(ILogger logger, string error);
 }

@@ -35,10 +35,16 @@ internal sealed class ProcessMetrics : IMetricsSource
         w.GaugeSample("process_virtual_memory_bytes", default, virtualBytes);
         w.Gauge("process_start_time_seconds", "Unix time the process started.");
         w.GaugeSample("process_start_time_seconds", default, StartedAt.ToUnixTimeMilliseconds() / 1000.0);
-        if (OpenFds() is { } fds)
+        if (Runtime.DescriptorLimit.OpenNow() is { } fds)
         {
             w.Gauge("process_open_fds", "Open file descriptors (sockets included).");
             w.GaugeSample("process_open_fds", default, fds);
+        }
+        if (Runtime.DescriptorLimit.Read() is { } limit)
+        {
+            // The soft limit, the one that fails an accept or connect with EMFILE (raised to the hard limit at start).
+            w.Gauge("process_max_fds", "Maximum number of open file descriptors (the soft limit).");
+            w.GaugeSample("process_max_fds", default, limit.Soft);
         }
 
         w.Counter("dotnet_gc_collections", "Garbage collections, by generation.");
@@ -75,18 +81,6 @@ internal sealed class ProcessMetrics : IMetricsSource
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
             return (0, 0);
-        }
-    }
-
-    private static int? OpenFds()
-    {
-        try
-        {
-            return Directory.Exists("/proc/self/fd") ? Directory.EnumerateFileSystemEntries("/proc/self/fd").Count() : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
         }
     }
 }
