@@ -111,7 +111,7 @@ public sealed class RequestLogStallTests(ITestOutputHelper output)
     {
         for (int i = 0; i < count; i++)
         {
-            using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","messages":[]}""");
+            using var response = await env.Gateway.PostAsync("/v1/chat/completions", """{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}""");
             await response.Content.ReadAsStringAsync();
             Assert.Equal(200, (int)response.StatusCode);
             sent.Add(response.Headers.GetValues("x-request-id").Single());
