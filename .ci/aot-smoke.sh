@@ -24,10 +24,11 @@ base="http://127.0.0.1:$port/v1"
 plain=$(curl -fsS "$base/chat/completions" -H "Authorization: Bearer $key" -H 'content-type: application/json' \
   -d '{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}')
 grep -q '"object":"chat.completion"' <<<"$plain" || { echo "FAIL plain: $plain"; exit 1; }
-stream=$(curl -fsSN "$base/chat/completions" -H "Authorization: Bearer $key" \
+stream=$(curl -fsSN "$base/chat/completions" -H "Authorization: Bearer $key" -H 'content-type: application/json' \
   -d '{"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"hi"}]}')
 grep -q 'data: \[DONE\]' <<<"$stream" || { echo "FAIL stream: $stream"; exit 1; }
-status=$(curl -s -o /dev/null -w '%{http_code}' "$base/chat/completions" -H "Authorization: Bearer $key" -d '{"model":')
+status=$(curl -s -o /dev/null -w '%{http_code}' "$base/chat/completions" -H "Authorization: Bearer $key" \
+  -H 'content-type: application/json' -d '{"model":')
 [ "$status" = 400 ] || { echo "FAIL: malformed JSON gave $status"; exit 1; }
 sleep 1
 rss=$(ps -o rss= -p $pid | tr -d ' ')
