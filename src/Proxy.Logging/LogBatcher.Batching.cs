@@ -30,7 +30,7 @@ public sealed partial class LogBatcher
                 await Volatile.Read(ref _consumerGate).ConfigureAwait(false);
                 while (_queue.TryDequeue(out var record))
                 {
-                    Interlocked.Increment(ref _dequeued);
+                    Volatile.Write(ref _dequeued, _dequeued + 1); // Single consumer: no read-modify-write race.
                     if (!Append(record, lines))
                     {
                         continue;
@@ -47,7 +47,7 @@ public sealed partial class LogBatcher
                         open.UnjournaledSince = now;
                     }
 
-                    // Age and the journal are checked here too: under sustained load this loop may not run dry for long.
+                    // Limits and the journal are checked here too: under sustained load this loop may not run dry for long.
                     if (open.Count >= _options.MaxRecords || open.Journaled + lines.WrittenCount >= _options.MaxBytes ||
                         Elapsed(open.OpenedAt, now) >= _options.MaxAge)
                     {
@@ -59,11 +59,13 @@ public sealed partial class LogBatcher
                     }
                 }
 
+                // Every wake-up ends with the queue drained into the journal: records wait at most one tick (the
+                // flush interval) in the queue and none in the lines buffer, so the crash window stays one interval.
                 if (open.Count > 0 && _time.GetElapsedTime(open.OpenedAt) >= _options.MaxAge)
                 {
                     Cut(lines, ref open);
                 }
-                else if (open.UnjournaledSince != 0 && _time.GetElapsedTime(open.UnjournaledSince) >= _options.FlushInterval)
+                else if (lines.WrittenCount > 0)
                 {
                     WriteJournal(lines, ref open);
                 }
@@ -91,18 +93,14 @@ public sealed partial class LogBatcher
                     continue;
                 }
 
-                // Woken by the next record, the age cut, or the journal's flush interval: lines written since
-                // the last write-through reach the kernel on time even if no other record ever comes.
+                // Idle (no open batch): sleep until the next record wakes us. Busy: tick once per flush interval
+                // (sooner if the age cut is due) and take whatever arrived meanwhile in one pass. Producers do not
+                // wake a ticking worker, so under load the log costs a few wake-ups a second, not one per record.
                 var timeout = Timeout.InfiniteTimeSpan;
                 if (open.Count > 0)
                 {
-                    timeout = _options.MaxAge - _time.GetElapsedTime(open.OpenedAt);
-                }
-
-                if (open.UnjournaledSince != 0)
-                {
-                    var flushDue = _options.FlushInterval - _time.GetElapsedTime(open.UnjournaledSince);
-                    timeout = timeout == Timeout.InfiniteTimeSpan || flushDue < timeout ? flushDue : timeout;
+                    var cutDue = _options.MaxAge - _time.GetElapsedTime(open.OpenedAt);
+                    timeout = cutDue < _options.FlushInterval ? cutDue : _options.FlushInterval;
                 }
 
                 await SleepAsync(timeout).ConfigureAwait(false);
@@ -201,21 +199,33 @@ public sealed partial class LogBatcher
         return new ReadOnlyMemory<byte>(compressed.GetBuffer(), 0, (int)compressed.Length);
     }
 
-    /// <summary>Parks the worker until a producer wakes it, a stop is requested, or the open batch's age is due.</summary>
+    /// <summary>
+    /// Parks the worker until the timeout, a stop, or a producer's wake-up: any producer's when idle (infinite
+    /// timeout), only one that finds the queue half full when ticking.
+    /// </summary>
     private async Task SleepAsync(TimeSpan timeout)
     {
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Exchange(ref _wake, waiter);
-        // Re-check after publishing the waiter: a producer that enqueued just before would not have seen it.
-        if (!_queue.IsEmpty || Volatile.Read(ref _stopping) != 0)
+        var idle = timeout == Timeout.InfiniteTimeSpan;
+        if (idle)
         {
+            // A full fence: a producer either sees the flag after its enqueue, or this re-check sees its record.
+            Interlocked.Exchange(ref _idle, 1);
+        }
+
+        // Re-check after publishing the waiter: a producer that enqueued just before would not have seen it.
+        if ((idle && !_queue.IsEmpty) || Volatile.Read(ref _stopping) != 0)
+        {
+            Volatile.Write(ref _idle, 0);
             Interlocked.Exchange(ref _wake, null);
             return;
         }
 
-        if (timeout == Timeout.InfiniteTimeSpan)
+        if (idle)
         {
             await waiter.Task.ConfigureAwait(false);
+            Volatile.Write(ref _idle, 0);
             return;
         }
 

@@ -41,6 +41,7 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
     private int _stopping;
     private int _writers; // Producers between their stop check and their enqueue; the final drain waits for 0.
     private TaskCompletionSource? _wake;
+    private int _idle; // 1 while the worker sleeps with no open batch: the next record wakes it.
     private long _sequence;
 
     private long _enqueued;
@@ -108,7 +109,7 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
     public long SpoolDroppedBatches => Interlocked.Read(ref _spoolDroppedBatches);
 
     /// <summary>Records accepted and not yet taken into a batch.</summary>
-    public long Queued => Math.Max(0, Enqueued - Interlocked.Read(ref _dequeued));
+    public long Queued => Math.Max(0, Enqueued - Volatile.Read(ref _dequeued));
 
     private long _dequeued;
 
@@ -191,8 +192,14 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
             Interlocked.Decrement(ref _writers);
         }
 
-        Interlocked.Increment(ref _enqueued);
-        Wake();
+        // An idle worker is woken by the first record; a ticking one only when the queue is half full (a burst),
+        // so records are never dropped while the worker sleeps through its tick.
+        var queued = Interlocked.Increment(ref _enqueued) - Volatile.Read(ref _dequeued);
+        if (Volatile.Read(ref _idle) != 0 || queued >= _queue.Capacity / 2)
+        {
+            Wake();
+        }
+
         return true;
     }
 

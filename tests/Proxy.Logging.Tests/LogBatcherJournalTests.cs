@@ -13,23 +13,26 @@ public class LogBatcherJournalTests
     private const string OldName = "requests/2026/05/06/07/old-20260506070000-00000003.jsonl.gz";
 
     [Fact]
-    public async Task Lines_reach_the_journal_when_the_flush_interval_passes_without_further_records()
+    public async Task Lines_reach_the_journal_at_the_next_tick_and_records_do_not_wake_a_ticking_worker()
     {
         using var dir = new TempDir();
         var clock = new ManualClock(new DateTimeOffset(2026, 5, 6, 7, 8, 9, TimeSpan.Zero));
         var batcher = new LogBatcher(new LocalDirectorySink(dir.Sink),
             T.Options(dir) with { MaxAge = TimeSpan.FromHours(1), FlushInterval = TimeSpan.FromMilliseconds(100) }, clock);
-        for (var i = 0; i < 3; i++)
-        {
-            batcher.TryWrite(T.Record(i));
-        }
 
-        // The clock stands still: the lines wait in memory (no write per record)...
-        T.WaitUntil(() => Journals(dir).Count == 1, what: "the segment to open");
+        // The first record wakes the idle worker, which opens the batch and writes it through at once...
+        batcher.TryWrite(T.Record(0));
+        T.WaitUntil(() => JournalLines(dir).Count == 1, what: "the first record's write-through");
+
+        // ...then the worker ticks on the flush interval: while the clock stands still, new records wait in the
+        // queue (no wake-up, no write per record)...
+        batcher.TryWrite(T.Record(1));
+        batcher.TryWrite(T.Record(2));
         Thread.Sleep(200);
-        Assert.Empty(JournalLines(dir));
+        Assert.Single(JournalLines(dir));
+        Assert.Equal(2, batcher.Queued);
 
-        // ...and the interval passing is enough, with no new record to wake the worker.
+        // ...and the interval passing is enough to take them and write them through.
         T.WaitUntil(() =>
         {
             clock.Advance(TimeSpan.FromMilliseconds(50));
@@ -41,6 +44,33 @@ public class LogBatcherJournalTests
         await batcher.DisposeAsync().AsTask().WaitAsync(T.Bound);
         Assert.Equal(3, T.AllLines(dir.Sink).Count);
         Assert.Empty(Journals(dir)); // The batch was spooled and uploaded: nothing left to replay.
+    }
+
+    [Fact]
+    public async Task A_burst_that_half_fills_the_queue_wakes_a_ticking_worker_so_nothing_is_dropped()
+    {
+        using var dir = new TempDir();
+        var clock = new ManualClock(new DateTimeOffset(2026, 5, 6, 7, 8, 9, TimeSpan.Zero));
+        var batcher = new LogBatcher(new LocalDirectorySink(dir.Sink),
+            T.Options(dir) with { MaxAge = TimeSpan.FromHours(1), FlushInterval = TimeSpan.FromSeconds(10), QueueCapacity = 8 }, clock);
+        batcher.TryWrite(T.Record(0));
+        T.WaitUntil(() => JournalLines(dir).Count == 1, what: "the first record's write-through");
+
+        // The clock stands still, so no tick comes: only the half-full queue can wake the worker. 40 records in
+        // bursts of 4 through an 8-slot queue get through only if every burst wakes it.
+        for (var burst = 0; burst < 10; burst++)
+        {
+            for (var i = 1; i <= 4; i++)
+            {
+                Assert.True(batcher.TryWrite(T.Record(burst * 4 + i)));
+            }
+
+            T.WaitUntil(() => batcher.Queued == 0, what: "the burst to be taken");
+        }
+
+        Assert.Equal(0, batcher.Dropped);
+        await batcher.DisposeAsync().AsTask().WaitAsync(T.Bound);
+        Assert.Equal(41, T.AllLines(dir.Sink).Count);
     }
 
     [Fact]
