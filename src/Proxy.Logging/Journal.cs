@@ -19,7 +19,10 @@ internal sealed class Journal(Action<Exception> onError) : IDisposable
 {
     public const string Suffix = ".journal";
 
-    private MemoryStream _compressed = new();
+    // One buffer for every batch: once the finished segment is renamed into the spool, the upload reads the file,
+    // so the bytes are not needed after the cut (Cut copies them in the rare case the segment could not be kept).
+    // A buffer per batch would put a large-object-heap allocation (100 KB+) on every cut.
+    private readonly MemoryStream _compressed = new(16 * 1024);
     private GZipStream? _gzip;
     private SafeFileHandle? _handle;
     private string? _path;
@@ -32,8 +35,7 @@ internal sealed class Journal(Action<Exception> onError) : IDisposable
     /// <summary>Starts the stream of a new batch and, if the disk lets it, its segment at <paramref name="path"/>.</summary>
     public void Open(string path)
     {
-        // The stream's buffer becomes the batch's data at the cut, so each batch has its own.
-        _compressed = new MemoryStream(16 * 1024);
+        _compressed.SetLength(0);
         _gzip = new GZipStream(_compressed, CompressionLevel.Fastest, leaveOpen: true);
         _path = path;
         _failed = false;
@@ -59,8 +61,9 @@ internal sealed class Journal(Action<Exception> onError) : IDisposable
     }
 
     /// <summary>
-    /// Ends the batch: the rest of the lines, the gzip trailer, and the segment closed. Returns the batch's gzip bytes,
-    /// the segment's path (null if it was never created), and whether the segment holds the whole batch.
+    /// Ends the batch: the rest of the lines, the gzip trailer, and the segment closed. Returns the batch's gzip bytes
+    /// (the journal's own buffer: valid until the next <see cref="Open"/>), the segment's path (null if it was never
+    /// created), and whether the segment holds the whole batch.
     /// </summary>
     public (ReadOnlyMemory<byte> Data, string? Path, bool Complete) Finish(ReadOnlySpan<byte> lines)
     {
@@ -74,7 +77,6 @@ internal sealed class Journal(Action<Exception> onError) : IDisposable
         _handle = null;
         var path = _path;
         _path = null;
-        // The stream's own buffer, not a copy (a MemoryStream holds no unmanaged resources to dispose).
         return (new ReadOnlyMemory<byte>(_compressed.GetBuffer(), 0, (int)_compressed.Length), path, complete);
     }
 

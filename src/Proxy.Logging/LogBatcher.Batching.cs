@@ -181,7 +181,9 @@ public sealed partial class LogBatcher
             }
         }
 
-        var batch = new Batch(open.Name, data, open.Count, _time.GetUtcNow(), spooled, journal);
+        // A spooled batch is uploaded from its file; only one that is not on disk keeps its bytes in memory.
+        var batch = new Batch(open.Name, spooled is null ? data.ToArray() : ReadOnlyMemory<byte>.Empty, data.Length,
+            open.Count, _time.GetUtcNow(), spooled, journal);
         _batches.Writer.TryWrite(batch); // Unbounded: always succeeds.
         lines.ResetWrittenCount();
         open = new OpenBatch();

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Proxy.Logging;
 
 // The upload loop: takes every cut batch into the spool, then sends the spool oldest first, backing off while the sink fails.
@@ -7,6 +9,7 @@ public sealed partial class LogBatcher
     private Spool.Entry? _head;
     private long _headSince;
     private int _consecutiveFailures;
+    private bool _uploadSettled; // The last attempt's sink call has finished: its memory may be reused.
 
     private async Task UploadLoopAsync()
     {
@@ -40,19 +43,21 @@ public sealed partial class LogBatcher
                 }
 
                 SetHead(entry);
-                var data = await Spool.ReadAsync(entry).ConfigureAwait(false);
-                if (data is not null && entry.Leftover)
-                {
-                    data = Verified(entry, data);
-                }
-
-                if (data is null)
+                var (data, rented) = await ReadForUploadAsync(entry).ConfigureAwait(false);
+                if (data.IsEmpty)
                 {
                     _spool.RemoveFirst(); // Vanished, unreadable or empty: nothing to upload.
                     continue;
                 }
 
-                if (await TryUploadAsync(entry.ObjectName, data).ConfigureAwait(false))
+                var uploaded = await TryUploadAsync(entry.ObjectName, data).ConfigureAwait(false);
+                if (rented is not null && _uploadSettled)
+                {
+                    // Only once the sink is done with it: an attempt that timed out may still be reading it.
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
+
+                if (uploaded)
                 {
                     _spool.RemoveFirst();
                     failures = 0;
@@ -100,11 +105,29 @@ public sealed partial class LogBatcher
     }
 
     /// <summary>
+    /// The head batch's bytes: a file this process cut is read into a pooled buffer (returned after the upload);
+    /// one an earlier process left is checked (and repaired) first. Empty: nothing to upload.
+    /// </summary>
+    private async Task<(ReadOnlyMemory<byte> Data, byte[]? Rented)> ReadForUploadAsync(Spool.Entry entry)
+    {
+        if (entry.Leftover)
+        {
+            var data = await Spool.ReadAsync(entry).ConfigureAwait(false);
+            return (data is null ? null : Verified(entry, data), null);
+        }
+
+        return await Spool.ReadPooledAsync(entry).ConfigureAwait(false) is { } read
+            ? (read.Buffer.AsMemory(0, read.Length), read.Buffer)
+            : (ReadOnlyMemory<byte>.Empty, null);
+    }
+
+    /// <summary>
     /// One attempt. At-least-once: an upload that completes in the sink just as it times out can be spooled and
     /// sent again later, under the same object name, so the retry overwrites rather than duplicates.
     /// </summary>
     private async Task<bool> TryUploadAsync(string objectName, ReadOnlyMemory<byte> data)
     {
+        _uploadSettled = false;
         using var timeout = new CancellationTokenSource(_options.UploadTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _hardStop.Token);
         Task? upload = null;
@@ -130,6 +153,10 @@ public sealed partial class LogBatcher
             Volatile.Write(ref _lastError, ex);
             return false;
         }
+        finally
+        {
+            _uploadSettled = upload is null || upload.IsCompleted;
+        }
     }
 
     /// <summary>
@@ -140,17 +167,38 @@ public sealed partial class LogBatcher
     /// </summary>
     private async Task PersistAsync(Batch batch)
     {
+        if (batch.SpoolPath is { } path)
+        {
+            // Bookkeeping only (no I/O that can fail): the file is in place since the cut. When full, the spool
+            // deletes its OLDEST batches to make room; they are counted as dropped.
+            Counted(_spool.Adopt(batch.ObjectName, path, batch.Length, batch.CutAt));
+        }
+        else
+        {
+            await WriteToSpoolAsync(batch).ConfigureAwait(false);
+        }
+
+        if (batch.JournalPath is not null)
+        {
+            AtomicFile.TryDelete(batch.JournalPath);
+        }
+    }
+
+    private void Counted((bool Stored, int DroppedOlder) result)
+    {
+        Interlocked.Add(ref _spoolDroppedBatches, result.DroppedOlder + (result.Stored ? 0 : 1));
+        if (result.Stored)
+        {
+            Interlocked.Increment(ref _spooledBatches);
+        }
+    }
+
+    /// <summary>A batch whose journal segment the disk refused: written from memory, or uploaded from memory once.</summary>
+    private async Task WriteToSpoolAsync(Batch batch)
+    {
         try
         {
-            // When full, the spool deletes its OLDEST batches to make room; they are counted as dropped.
-            var (stored, droppedOlder) = batch.SpoolPath is { } path
-                ? _spool.Adopt(batch.ObjectName, path, batch.Data.Length, batch.CutAt)
-                : await _spool.AddAsync(batch.ObjectName, batch.Data, batch.CutAt).ConfigureAwait(false);
-            Interlocked.Add(ref _spoolDroppedBatches, droppedOlder + (stored ? 0 : 1));
-            if (stored)
-            {
-                Interlocked.Increment(ref _spooledBatches);
-            }
+            Counted(await _spool.AddAsync(batch.ObjectName, batch.Data, batch.CutAt).ConfigureAwait(false));
         }
         catch (Exception ex)
         {
@@ -159,11 +207,6 @@ public sealed partial class LogBatcher
             {
                 Interlocked.Increment(ref _spoolDroppedBatches); // Neither the disk nor the sink took it: lost, and counted.
             }
-        }
-
-        if (batch.JournalPath is not null)
-        {
-            AtomicFile.TryDelete(batch.JournalPath);
         }
     }
 

@@ -273,7 +273,9 @@ public sealed partial class LogBatcher : IRequestLog, IAsyncDisposable
         });
     }
 
+    /// <param name="Data">The gzip object, in memory only when it has no spool file (empty otherwise).</param>
+    /// <param name="Length">The gzip object's size in bytes.</param>
     /// <param name="SpoolPath">Its spool file (the finished journal segment), or null if the disk refused the segment.</param>
     /// <param name="JournalPath">An incomplete segment to delete once the batch is stored some other way, or null.</param>
-    private sealed record Batch(string ObjectName, ReadOnlyMemory<byte> Data, int Records, DateTimeOffset CutAt, string? SpoolPath, string? JournalPath);
+    private sealed record Batch(string ObjectName, ReadOnlyMemory<byte> Data, long Length, int Records, DateTimeOffset CutAt, string? SpoolPath, string? JournalPath);
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Proxy.Logging;
 
 /// <summary>
@@ -147,6 +149,55 @@ internal sealed class Spool
     /// Reads the oldest batch; null when the file vanished, is unreadable, or is empty (what a power loss can make
     /// of a file renamed before its data reached the disk; the caller drops it rather than upload an empty object).
     /// </summary>
+    /// <summary>
+    /// Reads a batch file into a buffer from <see cref="ArrayPool{T}.Shared"/> (the caller returns it): a new array
+    /// per batch would be a large-object-heap allocation (100 KB+) on every upload. Null: vanished, unreadable or empty.
+    /// </summary>
+    public static async Task<(byte[] Buffer, int Length)?> ReadPooledAsync(Entry entry)
+    {
+        byte[]? buffer = null;
+        try
+        {
+            using var file = File.OpenHandle(entry.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+                FileOptions.Asynchronous);
+            var length = RandomAccess.GetLength(file);
+            if (length is 0 or > int.MaxValue)
+            {
+                return null;
+            }
+
+            buffer = ArrayPool<byte>.Shared.Rent((int)length);
+            var read = 0;
+            while (read < length)
+            {
+                var n = await RandomAccess.ReadAsync(file, buffer.AsMemory(read, (int)length - read), read).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break; // Shorter than its length said: another writer? Upload what is there.
+                }
+
+                read += n;
+            }
+
+            if (read == 0)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                return null;
+            }
+
+            return (buffer, read);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            return null;
+        }
+    }
+
     public static async Task<byte[]?> ReadAsync(Entry entry)
     {
         try
