@@ -18,24 +18,32 @@ public enum TimeoutKind
 }
 
 /// <summary>
-/// Arms an attempt's one cancellation timer for the phase it is in (first byte, then idle between reads), shortened to
+/// Arms an attempt's deadline for the phase it is in (first byte, then idle between reads), shortened to
 /// the attempt's and the request's deadlines when those come sooner, and remembers which one it armed.
 /// </summary>
 internal static class Deadlines
 {
-    public static void Arm(CancellationTokenSource cts, CallOutcome outcome, TimeSpan phase, TimeoutKind kind)
+    public static void Arm(AttemptTimer timer, CallOutcome outcome, TimeSpan phase, TimeoutKind kind)
     {
-        if (outcome.Deadline != 0 && Left(Stopwatch.GetTimestamp(), outcome.Deadline) is var left && left <= phase)
+        var now = Stopwatch.GetTimestamp();
+        var due = From(now, phase);
+        if (outcome.Deadline != 0 && outcome.Deadline <= due)
         {
-            phase = left;
+            due = outcome.Deadline;
             kind = outcome.DeadlineKind;
         }
         outcome.ArmedTimeout = kind;
-        cts.CancelAfter(phase);
+        timer.ArmAt(due);
+        if (due <= now)
+        {
+            timer.Expire(); // Already past (the request's deadline): no need to wait for the next tick.
+        }
     }
 
-    /// <summary>A Stopwatch timestamp <paramref name="after"/> from now.</summary>
-    public static long From(long now, TimeSpan after) => now + (long)(after.TotalSeconds * Stopwatch.Frequency);
-
-    public static TimeSpan Left(long now, long deadline) => deadline <= now ? TimeSpan.Zero : Stopwatch.GetElapsedTime(now, deadline);
+    /// <summary>A Stopwatch timestamp <paramref name="after"/> from now; saturates instead of overflowing for absurd timeouts.</summary>
+    public static long From(long now, TimeSpan after)
+    {
+        var ticks = after.TotalSeconds * Stopwatch.Frequency;
+        return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
+    }
 }

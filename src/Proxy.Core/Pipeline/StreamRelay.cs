@@ -20,7 +20,7 @@ internal static class StreamRelay
 {
     private static readonly StreamPipeReaderOptions ReaderOptions = new(pool: MemoryPool<byte>.Shared, bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true);
 
-    public static async Task RelayAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CancellationTokenSource upstreamCts,
+    public static async Task RelayAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, AttemptTimer attemptTimer,
         CallOutcome outcome, ILogger logger, CancellationToken clientAborted)
     {
         var target = call.Target;
@@ -39,14 +39,14 @@ internal static class StreamRelay
         bool timedOut = false;
         try
         {
-            Deadlines.Arm(upstreamCts, outcome, target.IdleTimeout, TimeoutKind.Idle);
-            var stream = await response.Content.ReadAsStreamAsync(upstreamCts.Token);
+            Deadlines.Arm(attemptTimer, outcome, target.IdleTimeout, TimeoutKind.Idle);
+            var stream = await response.Content.ReadAsStreamAsync(attemptTimer.Token);
             var reader = PipeReader.Create(stream, ReaderOptions);
             try
             {
                 while (true)
                 {
-                    var result = await reader.ReadAsync(upstreamCts.Token);
+                    var result = await reader.ReadAsync(attemptTimer.Token);
                     var buffer = result.Buffer;
                     int before = state.EventsWritten;
                     transcoder.Transcode(ref buffer, output, ref state);
@@ -77,7 +77,7 @@ internal static class StreamRelay
                         failure = "the upstream closed the stream before it was complete";
                         break;
                     }
-                    Deadlines.Arm(upstreamCts, outcome, target.IdleTimeout, TimeoutKind.Idle);
+                    Deadlines.Arm(attemptTimer, outcome, target.IdleTimeout, TimeoutKind.Idle);
                 }
             }
             finally

@@ -29,8 +29,8 @@ public static class UpstreamRelay
         var target = call.Target;
         var adapter = target.Provider.Adapter;
         // One token for the upstream: the client leaving or a timeout both cancel it at once.
-        using var upstreamCts = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
-        Deadlines.Arm(upstreamCts, outcome, target.FirstByteTimeout, TimeoutKind.FirstByte);
+        using var attemptTimer = new AttemptTimer(clientAborted);
+        Deadlines.Arm(attemptTimer, outcome, target.FirstByteTimeout, TimeoutKind.FirstByte);
 
         HttpResponseMessage response;
         HttpRequestMessage built;
@@ -55,7 +55,7 @@ public static class UpstreamRelay
         outcome.MarkSent();
         try
         {
-            response = await adapter.Invoker.SendAsync(request, upstreamCts.Token);
+            response = await adapter.Invoker.SendAsync(request, attemptTimer.Token);
             outcome.UpstreamHeaders = Stopwatch.GetTimestamp();
         }
         catch (Exception e) when (clientAborted.IsCancellationRequested)
@@ -81,15 +81,15 @@ public static class UpstreamRelay
             outcome.UpstreamStatus = status;
             if (status is < 200 or >= 300)
             {
-                await ReadErrorAsync(call, response, outcome, logger, upstreamCts.Token);
+                await ReadErrorAsync(call, response, outcome, logger, attemptTimer.Token);
                 return;
             }
             if (call.Facts.Stream && call.Operation == Operation.ChatCompletions)
             {
-                await StreamRelay.RelayAsync(ctx, call, response, upstreamCts, outcome, logger, clientAborted);
+                await StreamRelay.RelayAsync(ctx, call, response, attemptTimer, outcome, logger, clientAborted);
                 return;
             }
-            await RelayPlainAsync(ctx, call, response, outcome, logger, upstreamCts, clientAborted);
+            await RelayPlainAsync(ctx, call, response, outcome, logger, attemptTimer, clientAborted);
         }
     }
 
@@ -110,20 +110,20 @@ public static class UpstreamRelay
     }
 
     private static async Task RelayPlainAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CallOutcome outcome, ILogger logger,
-        CancellationTokenSource upstreamCts, CancellationToken clientAborted)
+        AttemptTimer attemptTimer, CancellationToken clientAborted)
     {
         var adapter = call.Target.Provider.Adapter;
-        Deadlines.Arm(upstreamCts, outcome, call.Target.IdleTimeout, TimeoutKind.Idle);
+        Deadlines.Arm(attemptTimer, outcome, call.Target.IdleTimeout, TimeoutKind.Idle);
         using var answer = new PooledBuffer((int)Math.Min(response.Content.Headers.ContentLength ?? 4096, 1 << 20));
         try
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(upstreamCts.Token);
+            await using var stream = await response.Content.ReadAsStreamAsync(attemptTimer.Token);
             while (true)
             {
-                int n = await stream.ReadAsync(answer.GetMemory(8192), upstreamCts.Token);
+                int n = await stream.ReadAsync(answer.GetMemory(8192), attemptTimer.Token);
                 if (n == 0) break;
                 answer.Advance(n);
-                Deadlines.Arm(upstreamCts, outcome, call.Target.IdleTimeout, TimeoutKind.Idle);
+                Deadlines.Arm(attemptTimer, outcome, call.Target.IdleTimeout, TimeoutKind.Idle);
             }
         }
         catch (Exception e) when (clientAborted.IsCancellationRequested)
