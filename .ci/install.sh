@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 machine lacks for the tests and the AOT build. Idempotent.
+# Installs what a fresh Debian 12 machine lacks for the tests and the AOT build. Idempotent; tests/run.sh runs it.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 need=()
 lean=()
 command -v clang >/dev/null || need+=(clang)            # the Native AOT link (the image has clang-14 but no 'clang')
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)          # linked into the AOT binary
 command -v curl >/dev/null || need+=(curl)                # smoke requests
-command -v npm >/dev/null || need+=(npm)                  # s3rver, the S3 server the log sink tests run against
+command -v npm >/dev/null || need+=(npm)                  # s3rver and Azurite, the S3 and Azure Blob servers the log sink tests run against
+command -v flock >/dev/null || need+=(util-linux)         # the install lock below
 # promtool checks and unit-tests deploy/prometheus; the package's recommends (a node exporter) are not needed.
 command -v promtool >/dev/null || lean+=(prometheus)
 if [ ${#need[@]} -gt 0 ] || [ ${#lean[@]} -gt 0 ]; then
   echo "== apt-get install ${need[*]} ${lean[*]}"
+  sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)                       # a developer's machine; CI runs as root
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  if [ ${#need[@]} -gt 0 ]; then apt-get install -y -qq "${need[@]}" >/dev/null; fi
-  if [ ${#lean[@]} -gt 0 ]; then apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null; fi
+  "${sudo[@]}" apt-get update -qq
+  if [ ${#need[@]} -gt 0 ]; then "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null; fi
+  if [ ${#lean[@]} -gt 0 ]; then "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null; fi
 fi
 
-# The S3 and Azure sink tests install s3rver and Azurite themselves when it is missing; doing it here keeps that out of test time.
-if [ ! -x tests/Proxy.Logging.S3.Tests/.node/node_modules/.bin/s3rver ]; then
-  echo "== npm install s3rver@3"
-  npm install --silent --no-audit --no-fund --prefix tests/Proxy.Logging.S3.Tests/.node s3rver@3 >/dev/null
-fi
-if [ ! -x tests/Proxy.Logging.Azure.Tests/.node/node_modules/.bin/azurite-blob ]; then
-  echo "== npm install azurite@3"
-  npm install --silent --no-audit --no-fund --prefix tests/Proxy.Logging.Azure.Tests/.node azurite@3 >/dev/null
-fi
+# The S3 and Azure sink tests (and the functional tests) install s3rver and Azurite themselves when they are missing
+# (tests/Common/NodeServer.cs); doing it here keeps that out of test time. One folder per package, tests/.node/NAME,
+# under the same lock file NodeServer takes (flock), so this never installs into a folder a test process is filling.
+npm_tool() { # package bin
+  local name=${1%@*} dir=tests/.node/${1%@*}
+  [ -x "$dir/node_modules/.bin/$2" ] && return 0
+  mkdir -p tests/.node
+  echo "== npm install $1"
+  flock -w 300 "tests/.node/$name.lock" bash -c '
+    [ -x "$1/node_modules/.bin/$3" ] && exit 0
+    rm -rf "$1"    # what an interrupted install left
+    npm install --silent --no-audit --no-fund --prefix "$1" "$2" >/dev/null' _ "$dir" "$1" "$2"
+  [ -x "$dir/node_modules/.bin/$2" ] || { echo "npm install $1 did not produce $dir/node_modules/.bin/$2" >&2; exit 1; }
+}
+npm_tool s3rver@3 s3rver
+npm_tool azurite@3 azurite-blob

@@ -49,8 +49,8 @@ fi
 
 # ---- build: the gateway and the mock as Native AOT, loadgen as a Release build ----
 log "building (Native AOT gateway and mock upstream, loadgen)"
-dotnet publish src/Proxy.Host -c Release -r linux-x64 -p:AotTargetFramework=net9.0 -o "$WORK/gateway" >"$WORK/build-gateway.log" 2>&1 || { cat "$WORK/build-gateway.log"; exit 1; }
-dotnet publish perf/MockUpstream -c Release -r linux-x64 -p:AotTargetFramework=net9.0 -o "$WORK/mock" >"$WORK/build-mock.log" 2>&1 || { cat "$WORK/build-mock.log"; exit 1; }
+dotnet publish src/Proxy.Host -c Release -r linux-x64 -o "$WORK/gateway" >"$WORK/build-gateway.log" 2>&1 || { cat "$WORK/build-gateway.log"; exit 1; }
+dotnet publish perf/MockUpstream -c Release -r linux-x64 -o "$WORK/mock" >"$WORK/build-mock.log" 2>&1 || { cat "$WORK/build-mock.log"; exit 1; }
 dotnet build perf/LoadGen -c Release -o "$WORK/loadgen" >"$WORK/build-loadgen.log" 2>&1 || { cat "$WORK/build-loadgen.log"; exit 1; }
 LOADGEN=(dotnet "$WORK/loadgen/loadgen.dll")
 

@@ -20,7 +20,7 @@ mkdir -p "$OUT"
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 2; }
 dotnet build perf/LoadGen -c Release -v q -nologo >/dev/null
 LOADGEN=(dotnet perf/LoadGen/bin/Release/net10.0/loadgen.dll)
-MOCK=perf/MockUpstream/bin/Release/net9.0/linux-x64/publish/mock-upstream
+MOCK=perf/MockUpstream/bin/Release/net10.0/linux-x64/publish/mock-upstream
 if [[ ! -x $MOCK ]]; then
   dotnet build perf/MockUpstream -c Release -v q -nologo >/dev/null
   MOCK="dotnet perf/MockUpstream/bin/Release/net10.0/mock-upstream.dll"

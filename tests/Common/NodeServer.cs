@@ -8,32 +8,80 @@ using System.Text.RegularExpressions;
 namespace Proxy.Tests.Common;
 
 /// <summary>
-/// A real server from npm (s3rver, Azurite) for integration tests. It is found under its test project's gitignored
-/// <c>.node/</c> folder, or installed there with npm when missing, so the README's one test command works on a
-/// fresh machine. It is started on a port the OS picks (read from its own output, so there is no probe-then-bind
-/// race) and stopped with its whole process tree. Every wait is bounded.
+/// A real server from npm (s3rver, Azurite) for integration tests. It is found under the repo's gitignored
+/// <c>tests/.node/NAME/</c> folder (one folder per package, shared by every test assembly that uses it), or installed
+/// there with npm when missing, so the README's one test command works on a fresh machine. It is started on a port
+/// the OS picks (read from its own output, so there is no probe-then-bind race) and stopped with its whole process
+/// tree. Every wait is bounded.
 /// </summary>
 internal static class NodeServer
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(3);
 
-    /// <summary>The tool's executable: <paramref name="envOverride"/> if set, else under the project's .node/, else installed there now.</summary>
-    public static string FindOrInstall(string testProject, string package, string bin, string envOverride)
+    // Waiting for the lock covers another process's whole install (InstallTimeout) with room to spare.
+    private static readonly TimeSpan LockTimeout = InstallTimeout + TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// The tool's executable: <paramref name="envOverride"/> if set, else under tests/.node/NAME/, else installed there now.
+    /// <paramref name="package"/> is an npm spec such as <c>azurite@3</c>; NAME is the part before the version.
+    /// </summary>
+    public static string FindOrInstall(string package, string bin, string envOverride)
     {
         var fromEnv = Environment.GetEnvironmentVariable(envOverride);
         if (!string.IsNullOrEmpty(fromEnv) && File.Exists(fromEnv)) return fromEnv;
 
-        var project = FindProjectDirectory(testProject);
-        var prefix = Path.Combine(project, ".node");
+        var name = package.Split('@')[0];
+        var root = Path.Combine(FindTestsDirectory(), ".node");
+        var prefix = Path.Combine(root, name);
         var path = Path.Combine(prefix, "node_modules", ".bin", bin);
         if (File.Exists(path)) return path;
 
-        var psi = new ProcessStartInfo("npm", $"install --no-audit --no-fund --prefix \"{prefix}\" {package}")
+        // Several test assemblies run at once (dotnet test runs them in parallel) and more than one may need the same
+        // package: two npm installs into one folder fail with ENOTEMPTY. The check and the install happen under an
+        // exclusive lock on tests/.node/NAME.lock, so only one process installs and the others then find it. On Linux
+        // FileShare.None takes flock(LOCK_EX), the same lock .ci/install.sh takes with flock(1).
+        Directory.CreateDirectory(root);
+        using var held = AcquireLock(Path.Combine(root, name + ".lock"));
+        if (File.Exists(path)) return path;
+
+        // A folder without the executable is what an interrupted install leaves; npm does not always recover from it.
+        if (Directory.Exists(prefix)) Directory.Delete(prefix, recursive: true);
+        Install(prefix, package);
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException(
+                $"npm installed {package} but {path} is missing. Run from the repo root: npm install --prefix tests/.node/{name} {package} " +
+                $"(or set {envOverride} to the {bin} executable).");
+        }
+        return path;
+    }
+
+    private static FileStream AcquireLock(string lockPath)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited.Elapsed < LockTimeout)
+            {
+                // Another process (or another fixture in this one) holds it: it is installing.
+                Thread.Sleep(250);
+            }
+        }
+    }
+
+    private static void Install(string prefix, string package)
+    {
+        var psi = new ProcessStartInfo("npm")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var a in (string[])["install", "--no-audit", "--no-fund", "--prefix", prefix, package]) psi.ArgumentList.Add(a);
         using var npm = Process.Start(psi) ?? throw new InvalidOperationException("could not start npm");
         var stderr = npm.StandardError.ReadToEndAsync();
         _ = npm.StandardOutput.ReadToEndAsync();
@@ -42,13 +90,10 @@ internal static class NodeServer
             npm.Kill(entireProcessTree: true);
             throw new InvalidOperationException($"npm install {package} did not finish within {InstallTimeout.TotalMinutes} minutes");
         }
-        if (npm.ExitCode != 0 || !File.Exists(path))
+        if (npm.ExitCode != 0)
         {
-            throw new InvalidOperationException(
-                $"{package} could not be installed (npm exit {npm.ExitCode}: {stderr.Result.Trim()}). Run from the repo root: " +
-                $"npm install --prefix tests/{testProject}/.node {package} (or set {envOverride} to the {bin} executable).");
+            throw new InvalidOperationException($"npm install {package} failed (exit {npm.ExitCode}): {stderr.Result.Trim()}");
         }
-        return path;
     }
 
     /// <summary>Starts <paramref name="bin"/> and waits until it prints the port it listens on and accepts a connection.</summary>
@@ -133,14 +178,14 @@ internal static class NodeServer
         }
     }
 
-    private static string FindProjectDirectory(string testProject)
+    /// <summary>The repo's tests/ folder, found by walking up from the test assembly's output directory.</summary>
+    private static string FindTestsDirectory()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, testProject + ".csproj"))) return dir.FullName;
-            var nested = Path.Combine(dir.FullName, "tests", testProject);
-            if (File.Exists(Path.Combine(nested, testProject + ".csproj"))) return nested;
+            var tests = Path.Combine(dir.FullName, "tests");
+            if (File.Exists(Path.Combine(dir.FullName, "Proxy.sln")) && Directory.Exists(tests)) return tests;
         }
-        throw new InvalidOperationException($"cannot find tests/{testProject} to install into");
+        throw new InvalidOperationException($"cannot find the repo's tests/ folder above {AppContext.BaseDirectory} to install into");
     }
 }

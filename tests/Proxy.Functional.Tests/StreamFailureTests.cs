@@ -35,8 +35,10 @@ public sealed class StreamFailureTests
         response.Dispose();
         var clock = Stopwatch.StartNew();
 
-        await received.Aborted.WaitAsync(TimeSpan.FromSeconds(3));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"upstream aborted only after {clock.Elapsed}");
+        // Without the abort the upstream request would run its whole 10 s (50 x 200 ms) and end normally, never aborted;
+        // the bound is well under that and far above what a loaded 2-core machine needs to pass the hang-up on.
+        await received.Aborted.WaitAsync(TimeSpan.FromSeconds(8));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"upstream aborted only after {clock.Elapsed}");
     }
 
     [Fact]
@@ -87,12 +89,12 @@ public sealed class StreamFailureTests
 
         var events = await Streams.EventsUntilAbortAsync(env);
 
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(4));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(8)); // 1 s idle timeout; the upstream hangs 10 s
         Assert.Equal(3, events.Count);
         Assertions.AssertErrorShape(events[2], "timeout_error", code: "upstream_stream_broken", messageContains: "idle timeout");
         Assert.DoesNotContain("[DONE]", events);
         // The gateway gave up on the upstream too.
-        await (await env.Upstream.FirstRequest()).Aborted.WaitAsync(TimeSpan.FromSeconds(3));
+        await (await env.Upstream.FirstRequest()).Aborted.WaitAsync(TimeSpan.FromSeconds(8)); // under the hang's 10 s
     }
 
     [Fact]
@@ -110,7 +112,7 @@ public sealed class StreamFailureTests
         using var response = await env.Gateway.PostAsync("/v1/chat/completions", Streams.Body);
 
         // Headers came in time; the silence after them is the idle timeout (1 s), and nothing reached the client yet.
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(4));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(8)); // 1 s idle timeout; the upstream hangs 10 s
         await Assertions.AssertOpenAiError(response, 504, "timeout_error", code: "upstream_stream_broken", messageContains: "Upstream 'up' stream failed: no data for 1s (idle timeout)");
     }
 

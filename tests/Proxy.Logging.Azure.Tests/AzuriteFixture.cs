@@ -9,10 +9,10 @@ namespace Proxy.Logging.Azure.Tests;
 
 /// <summary>
 /// A real Azurite blob service (npm, Microsoft's emulator) on a free 127.0.0.1 port with a temp data directory.
-/// CI may install it first, from the repo root (then everything runs offline):
-///   npm install --prefix tests/Proxy.Logging.Azure.Tests/.node azurite@3
-/// The fixture looks for .node/node_modules/.bin/azurite-blob in this project directory (walking up from the test
-/// output directory), or takes the path from AZURITE_BLOB_BIN, or installs it there itself (bounded in time).
+/// tests/run.sh installs it first (then everything runs offline):
+///   npm install --prefix tests/.node/azurite azurite@3
+/// The fixture looks for tests/.node/azurite/node_modules/.bin/azurite-blob (walking up from the test output
+/// directory), or takes the path from AZURITE_BLOB_BIN, or installs it there itself (see NodeServer: locked, bounded in time).
 /// </summary>
 public sealed partial class Azurite : IDisposable
 {
@@ -38,7 +38,7 @@ public sealed partial class Azurite : IDisposable
 
     public static Azurite Start()
     {
-        var bin = NodeServer.FindOrInstall("Proxy.Logging.Azure.Tests", Package, "azurite-blob", "AZURITE_BLOB_BIN");
+        var bin = NodeServer.FindOrInstall(Package, "azurite-blob", "AZURITE_BLOB_BIN");
         var dataDir = Path.Combine(Path.GetTempPath(), "azurite-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
         var (process, port) = NodeServer.Start(bin,

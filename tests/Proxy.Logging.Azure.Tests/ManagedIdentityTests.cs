@@ -1,7 +1,13 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Proxy.Logging.Azure.Tests;
 
@@ -14,37 +20,29 @@ internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
 }
 
 /// <summary>
-/// A fake managed identity endpoint and fake blob endpoint on one loopback HttpListener. /token answers like IMDS /
-/// App Service ({"access_token":"...","expires_on":"epoch"}); any other PUT is recorded as a blob upload.
+/// A fake managed identity endpoint and fake blob endpoint on one loopback Kestrel server. /token answers like IMDS /
+/// App Service ({"access_token":"...","expires_on":"epoch"}); any other request is recorded as a blob upload.
+/// Kestrel binds port 0 itself and the port is read back, so no other process can take the port between a probe and
+/// the bind (the HttpListener this replaced could only be given a probed port). Delayed answers end when the fake is
+/// disposed, so no handler outlives its test.
 /// </summary>
 internal sealed class FakeAzure : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly WebApplication _app;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
     private int _tokenCount;
+    private int _uploadsStarted;
 
     public FakeAzure()
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            try
-            {
-                _listener.Prefixes.Clear();
-                _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-                _listener.Start();
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-            }
-        }
-
-        _loop = Task.Run(LoopAsync);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        _app = builder.Build();
+        _app.Run(HandleAsync);
+        _app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        Port = new Uri(address).Port;
     }
 
     public int Port { get; }
@@ -55,79 +53,59 @@ internal sealed class FakeAzure : IDisposable
 
     public ConcurrentQueue<(string Path, Dictionary<string, string> Headers, byte[] Body)> Uploads { get; } = new();
 
+    /// <summary>Uploads whose body has arrived, answered or not yet (see <see cref="UploadDelay"/>).</summary>
+    public int UploadsStarted => Volatile.Read(ref _uploadsStarted);
+
     /// <summary>Given the 1-based token request number: status, access token and expires_on (epoch seconds).</summary>
     public Func<int, (HttpStatusCode Status, string Token, long ExpiresOn)> TokenResponder { get; set; } =
         n => (HttpStatusCode.OK, $"token-{n}", DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds());
 
     public TimeSpan TokenDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>How long an upload waits before its answer; <see cref="Timeout.InfiniteTimeSpan"/>: until the fake is disposed.</summary>
     public TimeSpan UploadDelay { get; set; } = TimeSpan.Zero;
 
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext ctx;
-            try
-            {
-                ctx = await _listener.GetContextAsync();
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(ctx));
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext ctx)
+    private async Task HandleAsync(HttpContext ctx)
     {
         var req = ctx.Request;
-        var headers = req.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => req.Headers[k]!, StringComparer.OrdinalIgnoreCase);
-        using var resp = ctx.Response;
-        if (req.Url!.AbsolutePath == "/token")
+        var headers = req.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        var path = req.Path.ToUriComponent();
+        if (path == "/token")
         {
-            TokenRequests.Enqueue((req.Url.AbsolutePath, req.Url.Query, headers));
+            TokenRequests.Enqueue((path, req.QueryString.Value ?? "", headers));
             var n = Interlocked.Increment(ref _tokenCount);
             if (TokenDelay > TimeSpan.Zero)
             {
-                await Task.Delay(TokenDelay);
+                await Task.Delay(TokenDelay, _stop.Token);
             }
 
             var (status, token, expiresOn) = TokenResponder(n);
-            resp.StatusCode = (int)status;
-            resp.ContentType = "application/json";
+            ctx.Response.StatusCode = (int)status;
+            ctx.Response.ContentType = "application/json";
             var json = status == HttpStatusCode.OK
                 ? $"{{\"access_token\":\"{token}\",\"client_id\":\"x\",\"expires_in\":\"3599\",\"expires_on\":\"{expiresOn}\",\"resource\":\"https://storage.azure.com/\",\"token_type\":\"Bearer\"}}"
                 : "{\"error\":\"invalid_request\",\"error_description\":\"Identity not found\"}";
-            var bytes = Encoding.UTF8.GetBytes(json);
-            await resp.OutputStream.WriteAsync(bytes);
+            await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(json));
             return;
         }
 
         using var ms = new MemoryStream();
-        await req.InputStream.CopyToAsync(ms);
-        if (UploadDelay > TimeSpan.Zero)
+        await req.Body.CopyToAsync(ms);
+        Interlocked.Increment(ref _uploadsStarted);
+        if (UploadDelay != TimeSpan.Zero)
         {
-            await Task.Delay(UploadDelay);
+            await Task.Delay(UploadDelay, _stop.Token);
         }
 
-        Uploads.Enqueue((req.Url.AbsolutePath, headers, ms.ToArray()));
-        resp.StatusCode = (int)HttpStatusCode.Created;
+        Uploads.Enqueue((path, headers, ms.ToArray()));
+        ctx.Response.StatusCode = (int)HttpStatusCode.Created;
     }
 
     public void Dispose()
     {
         _stop.Cancel();
-        // Close alone: Stop() then Close() unregisters twice, and the managed HttpListener
-        // re-binds the port on the second unregister (EADDRINUSE if another process took it).
-        _listener.Close();
-        _loop.Wait(TimeSpan.FromSeconds(5));
+        _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        _app.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
         _stop.Dispose();
     }
 }
@@ -267,20 +245,33 @@ public class ManagedIdentityTests
     [Fact]
     public async Task Slow_blob_endpoint_times_out_and_caller_cancellation_propagates()
     {
-        using var fake = new FakeAzure { UploadDelay = TimeSpan.FromSeconds(5) };
+        // The blob endpoint never answers while the fake lives, so only the sink's timeout or the caller can end an upload.
+        using var fake = new FakeAzure { UploadDelay = Timeout.InfiniteTimeSpan };
         var options = Options(fake);
-        options.RequestTimeout = TimeSpan.FromSeconds(1);
+        options.RequestTimeout = TimeSpan.FromSeconds(5);
         using var http = new HttpClient();
         using var sink = new AzureBlobLogSink(options, http);
+        // The token first: its fetch shares the upload's timeout, and the first request of a test process on a loaded
+        // 2-core machine can take a good part of a second. The timed upload below is then the blob request alone.
+        await sink.Tokens!.GetTokenAsync(Bounded);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<AzureBlobLogSinkException>(() => sink.UploadAsync("slow.gz", new byte[] { 1 }, Bounded));
-        Assert.Contains("timed out after 1s", ex.Message, StringComparison.Ordinal);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(4), sw.Elapsed.ToString());
+        Assert.Contains("timed out after 5s", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, fake.UploadsStarted);
+        // The timeout cannot fire early; no upper bound is needed: the endpoint never answers, so the error is the timeout's.
+        Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(4.9), sw.Elapsed.ToString());
 
-        options.RequestTimeout = TimeSpan.FromSeconds(10);
+        options.RequestTimeout = TimeSpan.FromMinutes(1);
         using var sink2 = new AzureBlobLogSink(options, http);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sink2.UploadAsync("slow.gz", new byte[] { 1 }, cts.Token));
+        await sink2.Tokens!.GetTokenAsync(Bounded);
+        using var cts = new CancellationTokenSource();
+        var upload = sink2.UploadAsync("slow.gz", new byte[] { 1 }, cts.Token);
+        // Cancel once the request is at the blob endpoint (a bounded wait on that, not a fixed delay).
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (fake.UploadsStarted < 2 && waited.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(20);
+        Assert.Equal(2, fake.UploadsStarted);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => upload.WaitAsync(TimeSpan.FromSeconds(20)));
     }
 
     [Theory]

@@ -10,10 +10,10 @@ namespace Proxy.Logging.S3.Tests;
 
 /// <summary>
 /// A real s3rver (npm) on a free 127.0.0.1 port with a temp data directory and the bucket "logs".
-/// CI must install it first, from the repo root (one command, then everything runs offline):
-///   npm install --prefix tests/Proxy.Logging.S3.Tests/.node s3rver@3
-/// The fixture looks for .node/node_modules/.bin/s3rver in this project directory (walking up from the test
-/// output directory), or takes the path from the S3RVER_BIN environment variable.
+/// tests/run.sh installs it first (then everything runs offline):
+///   npm install --prefix tests/.node/s3rver s3rver@3
+/// The fixture looks for tests/.node/s3rver/node_modules/.bin/s3rver (walking up from the test output directory),
+/// or takes the path from the S3RVER_BIN environment variable, or installs it there itself (see NodeServer).
 /// </summary>
 public sealed partial class S3rver : IDisposable
 {
@@ -64,7 +64,7 @@ public sealed partial class S3rver : IDisposable
 
     private static S3rver Start(int port, string? existingDataDir)
     {
-        var bin = NodeServer.FindOrInstall("Proxy.Logging.S3.Tests", "s3rver@3", "s3rver", "S3RVER_BIN");
+        var bin = NodeServer.FindOrInstall("s3rver@3", "s3rver", "S3RVER_BIN");
         var dataDir = existingDataDir ?? Path.Combine(Path.GetTempPath(), "s3rver-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
         var (process, actualPort) = NodeServer.Start(bin,

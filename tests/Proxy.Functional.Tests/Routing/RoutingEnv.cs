@@ -33,7 +33,7 @@ public sealed class RoutingEnv : IAsyncDisposable
     /// <param name="top">Extra top-level sections (route_defaults:).</param>
     /// <param name="baseUrls">Upstreams to point elsewhere than their fake (a port that refuses connections, say).</param>
     public static async Task<RoutingEnv> StartAsync(int upstreams, string routes, string firstByte = "2s", string idle = "2s", string server = "", string top = "",
-        IReadOnlyDictionary<char, string>? baseUrls = null)
+        IReadOnlyDictionary<char, string>? baseUrls = null, string connect = "1s")
     {
         var fakes = new FakeUpstream[upstreams];
         for (int i = 0; i < upstreams; i++)
@@ -46,7 +46,7 @@ public sealed class RoutingEnv : IAsyncDisposable
                 type: openai
                 base_url: {{baseUrls?.GetValueOrDefault((char)('a' + i)) ?? f.BaseUrl}}
                 api_key: ${{{TestKeys.UpstreamSecretEnvVar}}}
-                connect_timeout: 1s
+                connect_timeout: {{connect}}
                 first_byte_timeout: {{firstByte}}
                 idle_timeout: {{idle}}
 

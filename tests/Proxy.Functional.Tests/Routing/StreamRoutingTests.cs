@@ -148,7 +148,7 @@ public sealed class StreamRoutingTests
     [Fact]
     public async Task Stream_SlowTricklePastTheTargetsTotalTimeout_ErrorEventNamesTheTimeout()
     {
-        // Every event comes within the idle timeout, but the whole stream would take 3 s; the target allows 1 s.
+        // Every event comes within the idle timeout, but the whole stream would take 10 s; the target allows 1 s.
         await using var env = await RoutingEnv.StartAsync(2, """
               r:
                 strategy: fallback
@@ -159,7 +159,7 @@ public sealed class StreamRoutingTests
         env['a'].Handler = async ctx =>
         {
             await Upstream.Sse(ctx, Upstream.Event(Upstream.RoleChunk));
-            for (int i = 0; i < 15; i++)
+            for (int i = 0; i < 50; i++)
             {
                 await Task.Delay(200, ctx.RequestAborted);
                 await Upstream.Send(ctx, Upstream.Event(Upstream.Chunk("t")));
@@ -170,7 +170,7 @@ public sealed class StreamRoutingTests
 
         var events = await BrokenStreamAsync(env, "a/m-a", attempts: 1);
 
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(2.5));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(8));
         Assert.Equal(Upstream.RoleChunk, events[0]);
         Assert.InRange(events.Count, 3, 8);
         Assertions.AssertErrorShape(events[^1], "timeout_error", code: "upstream_stream_broken", messageContains: "the target's total timeout (1s) expired");
