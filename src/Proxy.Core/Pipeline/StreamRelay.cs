@@ -18,7 +18,10 @@ namespace Proxy.Pipeline;
 /// </summary>
 internal static class StreamRelay
 {
-    private static readonly StreamPipeReaderOptions ReaderOptions = new(pool: MemoryPool<byte>.Shared, bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true);
+    // Zero-byte reads: between chunks (a long stream is mostly waiting) the reader holds no buffer, and the upstream
+    // connection may return its own read buffer too; a buffer is rented only once bytes are there to read.
+    private static readonly StreamPipeReaderOptions ReaderOptions = new(pool: MemoryPool<byte>.Shared, bufferSize: 4096, minimumReadSize: 1024,
+        leaveOpen: true, useZeroByteReads: true);
 
     public static async Task RelayAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, AttemptTimer attemptTimer,
         CallOutcome outcome, ILogger logger, CancellationToken clientAborted)

@@ -22,7 +22,6 @@ namespace Proxy.Pipeline;
 /// </summary>
 public static class UpstreamRelay
 {
-    private static readonly StreamPipeReaderOptions UpstreamReaderOptions = new(pool: MemoryPool<byte>.Shared, bufferSize: 8192, minimumReadSize: 2048, leaveOpen: true);
 
     public static async Task ForwardAsync(HttpContext ctx, UpstreamCall call, CallOutcome outcome, ILogger logger, CancellationToken clientAborted)
     {
