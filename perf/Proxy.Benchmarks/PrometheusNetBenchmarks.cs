@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using Prometheus;
+using Proxy.Accounting;
 using Proxy.Metrics;
 
 namespace Proxy.Benchmarks;
@@ -87,13 +88,9 @@ public class PrometheusNetBenchmarks
         return (own.WrittenSpan.ToArray(), prom.ToArray());
     }
 
-    /// <summary>The numbers one finished request reports (those of MetricsBenchmarks' record).</summary>
-    private static class Sample
-    {
-        public const int Status = 200;
-        public const long TotalUs = 250_000, OverheadUs = 45, UpstreamTtfbUs = 200_000, TtftUs = 210_000, ChunkGapUs = 5_000;
-        public const long PromptTokens = 120, CompletionTokens = 40, CachedTokens = 0, CostNanoUsd = 42_000;
-    }
+    /// <summary>The numbers one finished request reports (MetricsBenchmarks' record), and a stream's chunk gap.</summary>
+    private static readonly RequestRecord Record = MetricsBenchmarks.SampleRecord();
+    private const long ChunkGapUs = 5_000;
 
     /// <summary>7 targets (route, provider, model) with some traffic: with the fixed families, about 1,000 series.</summary>
     private static IEnumerable<(string Route, string Provider, string Model)> Targets() =>
@@ -111,25 +108,17 @@ public class PrometheusNetBenchmarks
             return own;
         }
 
-        /// <summary>What ProxyHandler and GatewayMetrics.Observe do for a successful request with usage.</summary>
+        /// <summary>What ProxyHandler (the in-flight gauge) and GatewayMetrics.Observe do for a successful request with usage.</summary>
         public void Request(TargetSeries s)
         {
             Metrics.InFlight.Increment();
-            s.CountRequest(Sample.Status, null);
-            s.Duration.Observe(Sample.TotalUs);
-            s.Overhead.Observe(Sample.OverheadUs);
-            s.UpstreamTtfb.Observe(Sample.UpstreamTtfbUs);
-            s.TimeToFirstToken.Observe(Sample.TtftUs);
-            s.PromptTokens.Add(Sample.PromptTokens);
-            s.CompletionTokens.Add(Sample.CompletionTokens);
-            s.CachedTokens.Add(Sample.CachedTokens);
-            s.CostNanoUsd.Add(Sample.CostNanoUsd);
+            MetricsBenchmarks.RequestUpdates(s, Record);
             Metrics.InFlight.Decrement();
         }
 
         public void Stream(TargetSeries s)
         {
-            for (int i = 0; i < StreamEvents; i++) s.ChunkGap.Observe(Sample.ChunkGapUs);
+            for (int i = 0; i < StreamEvents; i++) s.ChunkGap.Observe(ChunkGapUs);
             Request(s);
         }
     }
@@ -203,21 +192,21 @@ public class PrometheusNetBenchmarks
         public void Request(Target t)
         {
             _inFlight.Inc();
-            t.CountRequest(Sample.Status, null);
-            t.Duration.Observe(Sample.TotalUs / 1e6);
-            t.Overhead.Observe(Sample.OverheadUs / 1e6);
-            t.UpstreamTtfb.Observe(Sample.UpstreamTtfbUs / 1e6);
-            t.TimeToFirstToken.Observe(Sample.TtftUs / 1e6);
-            t.PromptTokens.Inc(Sample.PromptTokens);
-            t.CompletionTokens.Inc(Sample.CompletionTokens);
-            t.CachedTokens.Inc(Sample.CachedTokens);
-            t.Cost.Inc(Sample.CostNanoUsd / 1e9);
+            t.CountRequest(Record.Status, Record.ErrorClass);
+            t.Duration.Observe(Record.TotalUs / 1e6);
+            t.Overhead.Observe(Record.GatewayOverheadUs / 1e6);
+            t.UpstreamTtfb.Observe(Record.UpstreamTtfbUs / 1e6);
+            t.TimeToFirstToken.Observe(Record.TtftUs / 1e6);
+            t.PromptTokens.Inc(Record.PromptTokens);
+            t.CompletionTokens.Inc(Record.CompletionTokens);
+            t.CachedTokens.Inc(Record.CachedTokens);
+            t.Cost.Inc(Record.CostNanoUsd / 1e9);
             _inFlight.Dec();
         }
 
         public void Stream(Target t)
         {
-            for (int i = 0; i < StreamEvents; i++) t.ChunkGap.Observe(Sample.ChunkGapUs / 1e6);
+            for (int i = 0; i < StreamEvents; i++) t.ChunkGap.Observe(ChunkGapUs / 1e6);
             Request(t);
         }
 
@@ -225,15 +214,15 @@ public class PrometheusNetBenchmarks
         public void RequestWithLabels(string route, string provider, string model)
         {
             _inFlight.Inc();
-            _requests.WithLabels(route, provider, model, StatusText[Sample.Status], ErrorClasses.Name(ErrorClasses.IndexOf(null))).Inc();
-            _duration.WithLabels(route, provider, model).Observe(Sample.TotalUs / 1e6);
-            _overhead.WithLabels(route, provider, model).Observe(Sample.OverheadUs / 1e6);
-            _upstreamTtfb.WithLabels(route, provider, model).Observe(Sample.UpstreamTtfbUs / 1e6);
-            _ttft.WithLabels(route, provider, model).Observe(Sample.TtftUs / 1e6);
-            _tokens.WithLabels(route, provider, model, "prompt").Inc(Sample.PromptTokens);
-            _tokens.WithLabels(route, provider, model, "completion").Inc(Sample.CompletionTokens);
-            _tokens.WithLabels(route, provider, model, "cached").Inc(Sample.CachedTokens);
-            _cost.WithLabels(route, provider, model).Inc(Sample.CostNanoUsd / 1e9);
+            _requests.WithLabels(route, provider, model, StatusText[Record.Status], ErrorClasses.Name(ErrorClasses.IndexOf(Record.ErrorClass))).Inc();
+            _duration.WithLabels(route, provider, model).Observe(Record.TotalUs / 1e6);
+            _overhead.WithLabels(route, provider, model).Observe(Record.GatewayOverheadUs / 1e6);
+            _upstreamTtfb.WithLabels(route, provider, model).Observe(Record.UpstreamTtfbUs / 1e6);
+            _ttft.WithLabels(route, provider, model).Observe(Record.TtftUs / 1e6);
+            _tokens.WithLabels(route, provider, model, "prompt").Inc(Record.PromptTokens);
+            _tokens.WithLabels(route, provider, model, "completion").Inc(Record.CompletionTokens);
+            _tokens.WithLabels(route, provider, model, "cached").Inc(Record.CachedTokens);
+            _cost.WithLabels(route, provider, model).Inc(Record.CostNanoUsd / 1e9);
             _inFlight.Dec();
         }
 
