@@ -20,16 +20,16 @@ public class LogBatcherJournalTests
         var batcher = new LogBatcher(new LocalDirectorySink(dir.Sink),
             T.Options(dir) with { MaxAge = TimeSpan.FromHours(1), FlushInterval = TimeSpan.FromMilliseconds(100) }, clock);
 
-        // The first record wakes the idle worker, which opens the batch and writes it through at once...
+        // The first record wakes the idle worker, which takes it and opens the batch's segment...
         batcher.TryWrite(T.Record(0));
-        T.WaitUntil(() => JournalLines(dir).Count == 1, what: "the first record's write-through");
+        T.WaitUntil(() => batcher.Queued == 0 && Journals(dir).Count == 1, what: "the first record to be taken");
 
-        // ...then the worker ticks on the flush interval: while the clock stands still, new records wait in the
-        // queue (no wake-up, no write per record)...
+        // ...then the worker ticks: while the clock stands still, new records wait in the queue (no wake-up per
+        // record) and nothing is written through before the flush interval...
         batcher.TryWrite(T.Record(1));
         batcher.TryWrite(T.Record(2));
         Thread.Sleep(200);
-        Assert.Single(JournalLines(dir));
+        Assert.Empty(JournalLines(dir));
         Assert.Equal(2, batcher.Queued);
 
         // ...and the interval passing is enough to take them and write them through.
@@ -54,7 +54,7 @@ public class LogBatcherJournalTests
         var batcher = new LogBatcher(new LocalDirectorySink(dir.Sink),
             T.Options(dir) with { MaxAge = TimeSpan.FromHours(1), FlushInterval = TimeSpan.FromSeconds(10), QueueCapacity = 8 }, clock);
         batcher.TryWrite(T.Record(0));
-        T.WaitUntil(() => JournalLines(dir).Count == 1, what: "the first record's write-through");
+        T.WaitUntil(() => batcher.Queued == 0, what: "the first record to be taken");
 
         // The clock stands still, so no tick comes: only the half-full queue can wake the worker. 40 records in
         // bursts of 4 through an 8-slot queue get through only if every burst wakes it.
