@@ -131,13 +131,15 @@ public sealed class StreamFailureTests
     [Fact]
     public async Task Stream_KeepAliveCommentsWithinIdleTimeout_StreamSurvivesLongerThanIdleTimeout()
     {
-        await using var env = await TestEnv.StartAsync(Streams.ShortIdle);
+        // A 3 s idle timeout and a keep-alive every 250 ms for 4 s: only a stall of 2.75 s on a loaded machine could
+        // break it (with 1 s and 300 ms gaps, a full test run on 2 cores once did).
+        await using var env = await TestEnv.StartAsync(url => TestConfig.Standard(url, idleTimeout: "3s"));
         env.Upstream.Handler = async ctx =>
         {
             await Upstream.Sse(ctx, Upstream.Event(Upstream.RoleChunk));
-            for (int i = 0; i < 6; i++) // 1.8 s in all, never 1 s (the idle timeout) of silence
+            for (int i = 0; i < 16; i++) // 4 s in all, never 3 s (the idle timeout) of silence
             {
-                await Task.Delay(300, ctx.RequestAborted);
+                await Task.Delay(250, ctx.RequestAborted);
                 await Upstream.Send(ctx, ": keep-alive\n\n");
             }
             await Upstream.Send(ctx, Upstream.Event(Upstream.Chunk("late")) + Upstream.Done);
