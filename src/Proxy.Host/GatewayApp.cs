@@ -97,6 +97,7 @@ public static class GatewayApp
         services.AddHostedService(sp => sp.GetRequiredService<ConfigWatcher>());
         services.AddSingleton(sp => RequestLogSetup.Create(initial.Logs, sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<RequestLogLifetime>();
+        services.AddHostedService<Runtime.IdleMemoryTrim>();
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<ProxyHandler>();
         // Kestrel's socket transport, with accepts that back off when out of descriptors instead of spinning.
