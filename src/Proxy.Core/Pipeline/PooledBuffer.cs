@@ -39,6 +39,9 @@ public sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
 
     public void Clear() => _length = 0;
 
+    /// <summary>Drops what was written past <paramref name="length"/>.</summary>
+    public void Truncate(int length) => _length = Math.Clamp(length, 0, _length);
+
     private void Ensure(int sizeHint)
     {
         int need = _length + Math.Max(sizeHint, 1);

@@ -2,12 +2,14 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using Proxy.Config;
+using Proxy.Http1;
 
 namespace Proxy.Providers;
 
 /// <summary>
 /// The connection pool for one provider, set up for a proxy (as YARP's ForwarderHttpClientFactory does):
 /// no redirects, no cookies, no decompression (bytes pass through as sent), no ambient proxy, TLS verified.
+/// HTTP/1.1 goes through the gateway's own client (<see cref="Http1Handler"/>), HTTP/2 through SocketsHttpHandler.
 /// </summary>
 public static class UpstreamTransport
 {
@@ -17,7 +19,16 @@ public static class UpstreamTransport
     /// The bare handler, for adapters that put their own step in front of it (a DelegatingHandler that signs the
     /// request or adds a refreshed token) before wrapping both in an invoker.
     /// </summary>
-    public static SocketsHttpHandler CreateHandler(ProviderSettings settings)
+    public static HttpMessageHandler CreateHandler(ProviderSettings settings)
+    {
+        var sockets = CreateSocketsHandler(settings);
+        // Through an HTTP proxy, SocketsHttpHandler does it all (CONNECT tunnels, proxy auth); otherwise HTTP/1.1 is ours.
+        if (settings.HttpProxy is not null) return sockets;
+        return new Http1Handler(new Http1Options { ConnectTimeout = settings.ConnectTimeout, MaxConnections = settings.MaxConnections }, sockets);
+    }
+
+    /// <summary>SocketsHttpHandler, for HTTP/2 (TLS providers negotiate it) and for providers reached through a proxy.</summary>
+    private static SocketsHttpHandler CreateSocketsHandler(ProviderSettings settings)
     {
         return new SocketsHttpHandler
         {
@@ -45,7 +56,7 @@ public static class UpstreamTransport
         };
     }
 
-    private static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutOption = new("llm-gateway.connect-timeout");
+    internal static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutOption = new("llm-gateway.connect-timeout");
 
     /// <summary>Asks for another connect timeout than the provider's, for a connection this request has to open.</summary>
     public static void SetConnectTimeout(HttpRequestMessage request, TimeSpan timeout) => request.Options.Set(ConnectTimeoutOption, timeout);
