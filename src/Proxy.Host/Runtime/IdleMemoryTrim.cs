@@ -13,7 +13,7 @@ internal sealed class IdleMemoryTrim(TimeProvider time) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
     private const long QuietBytes = 1 << 20;
-    private const long BusyBytes = 64L << 20; // Allocated since the last trim: enough for a trim to be worth a full GC.
+    private const long BusyBytes = 16L << 20; // Allocated since the last trim: enough for a trim to be worth a full GC.
 
     /// <summary>Quiet now (under 1 MB in the last interval) after enough work since the last trim to have grown the heap.</summary>
     internal static bool ShouldTrim(long allocatedInInterval, long allocatedSinceTrim) =>
