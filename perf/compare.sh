@@ -26,7 +26,8 @@ CONNS=${CONNS:-32}
 [ "${1:-}" = "--quick" ] && { DURATION=4s; WARMUP=1s; }
 
 WORK=$ROOT/perf/.work
-OUT=$ROOT/perf/results/$(date -u +%Y-%m-%d)-compare
+# RESULTS_NAME names the folder when a day has more than one run worth keeping.
+OUT=$ROOT/perf/results/${RESULTS_NAME:-$(date -u +%Y-%m-%d)-compare}
 mkdir -p "$WORK" "$OUT"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -248,7 +249,7 @@ rss_max() { local pid=$1 file=$2; echo 0 >"$file"; while kill -0 "$pid" 2>/dev/n
 # The .NET processes' RSS under load (nginx's and node's are not comparable: workers, a runtime of their own).
 has_rss() { case $1 in floor|gateway|gateway-nolog|before) return 0 ;; esac; return 1; }
 
-declare -A RPS P99SAT P50FIX P99FIX TTFT GAP RSS ERR CPU SCPU
+declare -A RPS P99SAT P50FIX P99FIX P50C8 P99C8 TTFT GAP RSS ERR CPU SCPU
 for p in "${PATHS[@]}"; do
   log "$p: saturation, $CONNS connections, $DURATION"
   # Warm up in a run of its own, so the CPU window below holds only measured requests.
@@ -269,6 +270,14 @@ for p in "${PATHS[@]}"; do
   log "$p: fixed rate $RATE/s, $DURATION"
   s=$(run "$p-plain-fixed" "$p" -r "$RATE" -c 256 -d "$DURATION" -w "$WARMUP" --body "$PLAIN")
   P50FIX[$p]=$(field p50_ms "$s"); P99FIX[$p]=$(field p99_ms "$s")
+  echo "$s" >>"$OUT/summary.txt"
+done
+
+# light load: 8 connections closed loop, the latency a few busy clients see (issue 13: p99 at most 3x nginx's)
+for p in "${PATHS[@]}"; do
+  log "$p: 8 connections, $DURATION"
+  s=$(run "$p-plain-c8" "$p" -c 8 -d "$DURATION" -w "$WARMUP" --body "$PLAIN")
+  P50C8[$p]=$(field p50_ms "$s"); P99C8[$p]=$(field p99_ms "$s")
   echo "$s" >>"$OUT/summary.txt"
 done
 
@@ -308,21 +317,22 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", 
   echo "# compare.sh $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $CORES cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r), dotnet $(dotnet --version)"
   echo "pinning: $PINNING"
-  echo "load: loadgen, $CONNS connections closed loop (saturation), open loop at ${RATE}/s (half nginx), streaming 8 connections x 16 chunks 5 ms apart; $DURATION each after $WARMUP warmup"
+  echo "load: loadgen, $CONNS connections closed loop (saturation), open loop at ${RATE}/s (half nginx), 8 connections closed loop (c8), streaming 8 connections x 16 chunks 5 ms apart; $DURATION each after $WARMUP warmup"
   echo
-  fmt='%-13s %8s %7s %7s %8s %8s | %8s %8s | %8s %8s %8s | %8s %7s %6s | %7s %7s %7s | %8s %7s %7s\n'
-  printf "$fmt" path "sat rps" "x nginx" "x floor" "x direct" "sat p99" "fix p50" "fix p99" "ttft p50" "+ttft" "gap p50" "p99/ngx" "rss MiB" errors \
+  fmt='%-13s %8s %7s %7s %8s %8s | %8s %8s | %7s %7s %7s | %8s %8s %8s | %8s %7s %6s | %7s %7s %7s | %8s %7s %7s\n'
+  printf "$fmt" path "sat rps" "x nginx" "x floor" "x direct" "sat p99" "fix p50" "fix p99" "c8 p50" "c8 p99" "c8/ngx" "ttft p50" "+ttft" "gap p50" "p99/ngx" "rss MiB" errors \
     "cpu/req" "x nginx" "x floor" "cpu/strm" "x nginx" "x floor"
   for p in "${PATHS[@]}"; do
     addttft=$(awk -v a="${TTFT[$p]}" -v b="${TTFT[direct]}" 'BEGIN { if (a == "failed") printf "-"; else printf "%+.3f", a - b }')
     printf "$fmt" "$p" "${RPS[$p]}" "$(ratio "${RPS[$p]}" "${RPS[nginx]}")" "$(ratio "${RPS[$p]}" "${RPS[floor]}")" \
-      "$(ratio "${RPS[$p]}" "${RPS[direct]}")" "${P99SAT[$p]}" "${P50FIX[$p]}" "${P99FIX[$p]}" "${TTFT[$p]}" "$addttft" "${GAP[$p]}" \
+      "$(ratio "${RPS[$p]}" "${RPS[direct]}")" "${P99SAT[$p]}" "${P50FIX[$p]}" "${P99FIX[$p]}" \
+      "${P50C8[$p]}" "${P99C8[$p]}" "$(ratio "${P99C8[$p]}" "${P99C8[nginx]}")" "${TTFT[$p]}" "$addttft" "${GAP[$p]}" \
       "$(ratio "${P99FIX[$p]}" "${P99FIX[nginx]}")" "${RSS[$p]:--}" "${ERR[$p]}" \
       "${CPU[$p]}" "$(ratio "${CPU[$p]}" "${CPU[nginx]}")" "$(ratio "${CPU[$p]}" "${CPU[floor]}")" \
       "${SCPU[$p]}" "$(ratio "${SCPU[$p]}" "${SCPU[nginx]}")" "$(ratio "${SCPU[$p]}" "${SCPU[floor]}")"
   done
   echo
-  echo "times in ms; '+ttft' is the median time to first token minus direct's; 'p99/ngx' is fixed-rate p99 over nginx's."
+  echo "times in ms; '+ttft' is the median time to first token minus direct's; 'p99/ngx' is fixed-rate p99 over nginx's; 'c8/ngx' the 8-connection p99 over nginx's."
   echo "cpu/req and cpu/strm: microseconds of the path's own processes' CPU (utime+stime) per request (saturation) and per stream (direct: the mock's own)."
   echo "floor: bare Kestrel + SocketsHttpHandler (perf/Floor); 'x floor' is what the path costs relative to forwarding alone in .NET."
   echo "gateway RSS: ${GW_RSS_IDLE} MiB idle, ${RSS[gateway]} MiB max during saturation; floor ${RSS[floor]} MiB max."

@@ -9,11 +9,12 @@ using Proxy.Logging;
 // a second run does the same pacing without the log, and the difference in process CPU time (user + system) is
 // the log's. Wall-clock timing would hide the background work; this counts it.
 //
-//   dotnet run -c Release --project perf/LogCost -- [--rate 10000] [--seconds 10] [--threads 4]
+//   dotnet run -c Release --project perf/LogCost -- [--rate 10000] [--seconds 10] [--threads 4] [--max-records N]
 var rate = Arg("--rate", 10_000);
 var seconds = Arg("--seconds", 10);
 var threads = Arg("--threads", 4);
 var flushMs = Arg("--flush-ms", 100);
+var maxRecords = Arg("--max-records", new LogBatcherOptions().MaxRecords); // records per batch (object); the default is the gateway's
 var discard = args.Contains("--discard"); // The sink drops the objects: what the log costs without the local sink's writes.
 
 var rounds = Arg("--rounds", 3);
@@ -46,7 +47,7 @@ return lost ? 1 : 0;
     {
         ILogSink sink = discard ? new CountingSink() : new LocalDirectorySink(Path.Combine(root, "logs"));
         var batcher = new LogBatcher(sink,
-            new LogBatcherOptions { SpoolDirectory = Path.Combine(root, "spool"), Instance = "log-cost", FlushInterval = TimeSpan.FromMilliseconds(flushMs) });
+            new LogBatcherOptions { SpoolDirectory = Path.Combine(root, "spool"), Instance = "log-cost", FlushInterval = TimeSpan.FromMilliseconds(flushMs), MaxRecords = maxRecords });
         var process = Process.GetCurrentProcess();
         process.Refresh();
         var cpu = process.TotalProcessorTime;
