@@ -1,7 +1,14 @@
+using Prometheus;
+
 namespace Proxy.Metrics;
 
-/// <summary>A part of the gateway that writes its own families at scrape time (the log pipeline, the process).</summary>
+/// <summary>
+/// A part of the gateway with families of its own whose values are read when scraped (the log pipeline, the process):
+/// it makes its families once, then sets their values just before each scrape. Nothing runs between scrapes.
+/// </summary>
 public interface IMetricsSource
 {
-    void Write(ExpositionWriter writer);
+    void Register(IMetricFactory factory);
+
+    void Update();
 }

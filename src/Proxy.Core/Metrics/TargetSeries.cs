@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 
 namespace Proxy.Metrics;
 
@@ -8,51 +9,65 @@ namespace Proxy.Metrics;
 /// </summary>
 public sealed class TargetSeries
 {
+    private readonly MetricFamilies _families;
+
     // Keyed by status * ErrorClasses.Count + class: both are bounded (HTTP statuses, a fixed class list).
     private readonly ConcurrentDictionary<int, Counter> _requests = new();
+    private readonly Prometheus.Counter.Child _cost;
 
-    internal TargetSeries(string route, string provider, string model)
+    internal TargetSeries(MetricFamilies families, string route, string provider, string model)
     {
+        _families = families;
         Route = route;
         Provider = provider;
         Model = model;
-        LabelBytes = Labels.Render(("route", route), ("provider", provider), ("model", model));
+        Duration = new Histogram(families.Duration.WithLabels(route, provider, model));
+        Overhead = new Histogram(families.Overhead.WithLabels(route, provider, model));
+        UpstreamTtfb = new Histogram(families.UpstreamTtfb.WithLabels(route, provider, model));
+        TimeToFirstToken = new Histogram(families.TimeToFirstToken.WithLabels(route, provider, model));
+        ChunkGap = new Histogram(families.ChunkGap.WithLabels(route, provider, model));
+        PromptTokens = new Counter(families.Tokens.WithLabels(route, provider, model, "prompt"));
+        CompletionTokens = new Counter(families.Tokens.WithLabels(route, provider, model, "completion"));
+        CachedTokens = new Counter(families.Tokens.WithLabels(route, provider, model, "cached"));
+        _cost = families.Cost.WithLabels(route, provider, model);
     }
 
     public string Route { get; }
     public string Provider { get; }
     public string Model { get; }
 
-    /// <summary><c>route="..",provider="..",model=".."</c>, escaped.</summary>
-    internal byte[] LabelBytes { get; }
+    public Histogram Duration { get; }
+    public Histogram Overhead { get; }
+    public Histogram UpstreamTtfb { get; }
+    public Histogram TimeToFirstToken { get; }
+    public Histogram ChunkGap { get; }
 
-    public Histogram Duration { get; } = new();
-    public Histogram Overhead { get; } = new();
-    public Histogram UpstreamTtfb { get; } = new();
-    public Histogram TimeToFirstToken { get; } = new();
-    public Histogram ChunkGap { get; } = new();
+    public Counter PromptTokens { get; }
+    public Counter CompletionTokens { get; }
+    public Counter CachedTokens { get; }
 
-    public Counter PromptTokens { get; } = new();
-    public Counter CompletionTokens { get; } = new();
-    public Counter CachedTokens { get; } = new();
+    /// <summary>Adds a cost kept in billionths of a USD (exact integers in the pipeline); exposed in USD.</summary>
+    public void AddCost(long nanoUsd) => _cost.Inc(nanoUsd / 1e9);
 
-    /// <summary>Cost in billionths of a USD, so it adds as an integer; exposed in USD.</summary>
-    public Counter CostNanoUsd { get; } = new();
+    internal double CostUsd => _cost.Value;
 
-    // Made on first use: most targets never retry, and a counter is a striped array.
+    // Made on first use: most targets never retry, so their label values add no series.
     private readonly Counter?[] _retries = new Counter?[Routing.FailureReasons.All.Length];
     private readonly Counter?[] _fallbacks = new Counter?[Routing.FailureReasons.All.Length];
     private readonly Counter?[] _transitions = new Counter?[BreakerTransitionNames.Length];
 
     /// <summary>An attempt on this target failed for <paramref name="reason"/> and the next one goes to it again.</summary>
-    public void CountRetry(string reason) => LazyCounters.Bump(_retries, Routing.FailureReasons.IndexOf(reason));
+    public void CountRetry(string reason) =>
+        LazyCounters.Bump(_retries, Routing.FailureReasons.IndexOf(reason), i => _families.Retries.WithLabels(Route, Provider, Model, Routing.FailureReasons.All[i]));
 
     /// <summary>An attempt on this target failed for <paramref name="reason"/> and the next one goes to another target.</summary>
-    public void CountFallback(string reason) => LazyCounters.Bump(_fallbacks, Routing.FailureReasons.IndexOf(reason));
+    public void CountFallback(string reason) =>
+        LazyCounters.Bump(_fallbacks, Routing.FailureReasons.IndexOf(reason), i => _families.Fallbacks.WithLabels(Route, Provider, Model, Routing.FailureReasons.All[i]));
 
     public void CountTransition(Routing.BreakerTransition transition)
     {
-        if (transition != Routing.BreakerTransition.None) LazyCounters.Bump(_transitions, (int)transition - 1);
+        if (transition != Routing.BreakerTransition.None)
+            LazyCounters.Bump(_transitions, (int)transition - 1, i => _families.BreakerTransitions.WithLabels(Route, Provider, Model, BreakerTransitionNames[i]));
     }
 
     /// <summary>to="open", "half_open", "closed": the order of <see cref="Routing.BreakerTransition"/> after None.</summary>
@@ -65,29 +80,30 @@ public sealed class TargetSeries
     public void CountRequest(int status, string? errorClass)
     {
         int key = Math.Clamp(status, 0, 999) * ErrorClasses.Count + ErrorClasses.IndexOf(errorClass);
-        if (!_requests.TryGetValue(key, out var counter)) counter = _requests.GetOrAdd(key, static _ => new Counter());
+        if (!_requests.TryGetValue(key, out var counter)) counter = _requests.GetOrAdd(key, NewRequestCounter);
         counter.Increment();
     }
 
-    /// <summary>The request counters that exist, by (status, error class), in a stable order for the exposition.</summary>
+    private Counter NewRequestCounter(int key) => new(_families.Requests.WithLabels(Route, Provider, Model,
+        (key / ErrorClasses.Count).ToString(CultureInfo.InvariantCulture), ErrorClasses.Name(key % ErrorClasses.Count)));
+
+    /// <summary>The request counters that exist, by (status, error class).</summary>
     internal IEnumerable<(int Status, string ErrorClass, long Value)> RequestCounts() =>
         _requests.OrderBy(p => p.Key).Select(p => (p.Key / ErrorClasses.Count, ErrorClasses.Name(p.Key % ErrorClasses.Count), p.Value.Value));
 }
 
-/// <summary>Per-provider series: upstream failures by class.</summary>
+/// <summary>Per-provider series: upstream failures by class (every class, from the start).</summary>
 public sealed class ProviderSeries
 {
-    private readonly Counter[] _errors = [.. UpstreamErrors.All.Select(_ => new Counter())];
+    private readonly Counter[] _errors;
 
-    internal ProviderSeries(string provider)
+    internal ProviderSeries(MetricFamilies families, string provider)
     {
         Provider = provider;
-        LabelBytes = Labels.Render(("provider", provider));
+        _errors = [.. UpstreamErrors.All.Select(kind => new Counter(families.UpstreamErrors.WithLabels(provider, kind)))];
     }
 
     public string Provider { get; }
-
-    internal byte[] LabelBytes { get; }
 
     public void CountError(string kind)
     {
@@ -101,19 +117,19 @@ public sealed class ProviderSeries
 /// <summary>Per-route series: retryable failures that went back to the client, by why they were not retried.</summary>
 public sealed class RouteSeries
 {
+    private readonly MetricFamilies _families;
     private readonly Counter?[] _stopped = new Counter?[Routing.StopReasons.All.Length];
 
-    internal RouteSeries(string route)
+    internal RouteSeries(MetricFamilies families, string route)
     {
+        _families = families;
         Route = route;
-        LabelBytes = Labels.Render(("route", route));
     }
 
     public string Route { get; }
 
-    internal byte[] LabelBytes { get; }
-
-    public void CountStopped(string reason) => LazyCounters.Bump(_stopped, Array.IndexOf(Routing.StopReasons.All, reason));
+    public void CountStopped(string reason) =>
+        LazyCounters.Bump(_stopped, Array.IndexOf(Routing.StopReasons.All, reason), i => _families.RetriesStopped.WithLabels(Route, Routing.StopReasons.All[i]));
 
     internal IEnumerable<(int Index, long Value)> Stopped() => LazyCounters.Existing(_stopped);
 }
@@ -121,13 +137,14 @@ public sealed class RouteSeries
 /// <summary>Labelled counters made on first use, so a label value that never happens adds no series.</summary>
 internal static class LazyCounters
 {
-    public static void Bump(Counter?[] counters, int index)
+    public static void Bump(Counter?[] counters, int index, Func<int, Prometheus.Counter.Child> series)
     {
         if (index < 0) return;
         var counter = Volatile.Read(ref counters[index]);
         if (counter is null)
         {
-            Interlocked.CompareExchange(ref counters[index], new Counter(), null);
+            // prometheus-net hands out one child per label set, so a race here makes two wrappers of the same series.
+            Interlocked.CompareExchange(ref counters[index], new Counter(series(index)), null);
             counter = counters[index]!;
         }
         counter.Increment();

@@ -94,9 +94,10 @@ public sealed class AdmissionGate(ConfigHolder config) : IMetricsSource
 
     private static readonly string RetryAfterText = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public void Write(ExpositionWriter writer)
-    {
-        writer.Gauge(MetricNames.MaxConcurrentRequests, "The cap on proxied requests in flight (server.max_concurrent_requests, or derived from the open-file limit); 0 is none.");
-        writer.GaugeSample(MetricNames.MaxConcurrentRequests, default, LimitFor(config.Current.Server));
-    }
+    private Prometheus.Gauge? _limit;
+
+    public void Register(Prometheus.IMetricFactory factory) =>
+        _limit = factory.CreateGauge(MetricNames.MaxConcurrentRequests, "The cap on proxied requests in flight (server.max_concurrent_requests, or derived from the open-file limit); 0 is none.");
+
+    public void Update() => _limit?.Set(LimitFor(config.Current.Server));
 }

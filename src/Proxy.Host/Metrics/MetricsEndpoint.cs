@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Proxy.Metrics;
 using Proxy.Pipeline;
@@ -6,8 +5,9 @@ using Proxy.Pipeline;
 namespace Proxy.Host.Metrics;
 
 /// <summary>
-/// GET /metrics: the Prometheus text format, or OpenMetrics when the scraper's Accept asks for it. The exposition is
-/// built in memory first so its length is known and a scrape never holds anything the request path needs.
+/// GET /metrics: the Prometheus text format, or OpenMetrics when the scraper's Accept asks for it (prometheus-net
+/// writes both). The exposition is built in memory first so its length is known and a scrape never holds anything
+/// the request path needs.
 /// </summary>
 internal sealed class MetricsEndpoint(GatewayMetrics metrics)
 {
@@ -16,15 +16,15 @@ internal sealed class MetricsEndpoint(GatewayMetrics metrics)
     public async Task Scrape(HttpContext ctx)
     {
         RequestIds.Assign(ctx);
-        bool openMetrics = ExpositionWriter.WantsOpenMetrics(ctx.Request.Headers.Accept);
-        var buffer = new ArrayBufferWriter<byte>(Volatile.Read(ref _lastSize));
-        metrics.WriteTo(new ExpositionWriter(buffer, openMetrics));
-        Volatile.Write(ref _lastSize, buffer.WrittenCount + 1024);
+        bool openMetrics = Exposition.WantsOpenMetrics(ctx.Request.Headers.Accept);
+        using var buffer = new MemoryStream(Volatile.Read(ref _lastSize));
+        await metrics.WriteToAsync(buffer, openMetrics, ctx.RequestAborted);
+        Volatile.Write(ref _lastSize, (int)buffer.Length + 1024);
 
         var res = ctx.Response;
-        res.ContentType = openMetrics ? ExpositionWriter.OpenMetricsContentType : ExpositionWriter.TextContentType;
+        res.ContentType = openMetrics ? Exposition.OpenMetricsContentType : Exposition.TextContentType;
         res.Headers.CacheControl = "no-store";
-        res.ContentLength = buffer.WrittenCount;
-        await res.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted);
+        res.ContentLength = buffer.Length;
+        await res.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ctx.RequestAborted);
     }
 }

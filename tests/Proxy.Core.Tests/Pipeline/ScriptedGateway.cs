@@ -100,9 +100,9 @@ internal sealed class ScriptedGateway : IDisposable
     /// <summary>The metrics as Prometheus text.</summary>
     public string Scrape()
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        Metrics.WriteTo(new ExpositionWriter(buffer, openMetrics: false));
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        using var buffer = new MemoryStream();
+        Metrics.WriteToAsync(buffer, openMetrics: false, CancellationToken.None).GetAwaiter().GetResult();
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     public void Dispose()
