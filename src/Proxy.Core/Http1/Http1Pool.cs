@@ -154,56 +154,64 @@ internal sealed class Http1Pool : IDisposable
     private async ValueTask<Http1Connection> ConnectAsync(TimeSpan timeout, CancellationToken ct)
     {
         Socket? socket = null;
-        Stream? stream = null;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(timeout);
         try
         {
-            // A dual-mode socket reaches IPv4 and IPv6 addresses alike; Nagle off, as every HTTP client does.
-            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(new DnsEndPoint(_host, _port), deadline.Token).ConfigureAwait(false);
-            stream = new NetworkStream(socket, ownsSocket: true);
+            socket = await UpstreamTransport.ConnectSocketAsync(new DnsEndPoint(_host, _port), timeout, ct).ConfigureAwait(false);
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
             if (_tls)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = ssl;
-                await ssl.AuthenticateAsClientAsync(_options.TlsFor(_host), deadline.Token).ConfigureAwait(false);
+                try
+                {
+                    // The handshake shares the connect timeout, as SocketsHttpHandler's ConnectTimeout covers TCP and TLS.
+                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    deadline.CancelAfter(timeout);
+                    await ssl.AuthenticateAsClientAsync(_options.TlsFor(_host), deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    throw new ConnectTimeoutException(_host, timeout);
+                }
+                catch
+                {
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
             }
             return new Http1Connection(socket, stream, this);
         }
         catch (Exception e)
         {
-            if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
             socket?.Dispose();
             Released();
-            if (e is OperationCanceledException && !ct.IsCancellationRequested)
-                throw new HttpRequestException(HttpRequestError.ConnectionError, $"Connecting to {_host}:{_port} timed out.", new ConnectTimeoutException(_host, timeout));
-            if (e is OperationCanceledException) throw;
-            if (e is SocketException se)
+            throw e switch
             {
-                var kind = se.SocketErrorCode is SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData
-                    ? HttpRequestError.NameResolutionError : HttpRequestError.ConnectionError;
-                throw new HttpRequestException(kind, $"{se.Message} ({_host}:{_port})", se);
-            }
-            if (e is AuthenticationException)
-                throw new HttpRequestException(HttpRequestError.SecureConnectionError, $"The TLS handshake with {_host}:{_port} failed: {e.Message}", e);
-            throw new HttpRequestException(HttpRequestError.ConnectionError, $"Connecting to {_host}:{_port} failed: {e.Message}", e);
+                OperationCanceledException => e,
+                ConnectTimeoutException => new HttpRequestException(HttpRequestError.ConnectionError, e.Message, e),
+                SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } se =>
+                    new HttpRequestException(HttpRequestError.NameResolutionError, $"{se.Message} ({_host}:{_port})", se),
+                SocketException se => new HttpRequestException(HttpRequestError.ConnectionError, $"{se.Message} ({_host}:{_port})", se),
+                AuthenticationException => new HttpRequestException(HttpRequestError.SecureConnectionError, $"The TLS handshake with {_host}:{_port} failed: {e.Message}", e),
+                _ => new HttpRequestException(HttpRequestError.ConnectionError, $"Connecting to {_host}:{_port} failed: {e.Message}", e),
+            };
         }
     }
 
     /// <summary>Closes connections idle past the idle timeout, so a burst's leftovers do not hold descriptors the server already dropped.</summary>
     private void CloseStale()
     {
-        List<Http1Connection>? stale = null;
+        var stale = new List<Http1Connection>();
         lock (_idle)
         {
-            if (_idle.Count == 0) return;
+            // Most recently used on top: the stale ones are a run at the bottom. Keep the fresh, in their order.
             long now = Stopwatch.GetTimestamp();
-            var keep = _idle.Where(c => Stopwatch.GetElapsedTime(c.IdleSince, now) < _options.IdleTimeout).Reverse().ToArray();
-            if (keep.Length == _idle.Count) return;
-            stale = _idle.Where(c => Stopwatch.GetElapsedTime(c.IdleSince, now) >= _options.IdleTimeout).ToList();
+            var fresh = _idle.Where(c => Stopwatch.GetElapsedTime(c.IdleSince, now) < _options.IdleTimeout).ToList();
+            if (fresh.Count == _idle.Count) return;
+            stale.AddRange(_idle.Except(fresh));
             _idle.Clear();
-            foreach (var c in keep) _idle.Push(c);
+            for (int i = fresh.Count - 1; i >= 0; i--) _idle.Push(fresh[i]);
             _open -= stale.Count;
         }
         foreach (var c in stale) c.Dispose();

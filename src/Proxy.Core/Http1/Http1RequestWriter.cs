@@ -70,7 +70,9 @@ internal static class Http1RequestWriter
             {
                 knowsLength = true;
                 Write(output, "Content-Length: "u8);
-                WriteAscii(output, length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                // Formatted in place: no string per request.
+                length.TryFormat(output.GetSpan(20), out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+                output.Advance(digits);
                 Write(output, "\r\n"u8);
             }
             else

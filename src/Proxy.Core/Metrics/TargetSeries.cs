@@ -49,8 +49,6 @@ public sealed class TargetSeries
     /// <summary>Adds a cost kept in billionths of a USD (exact integers in the pipeline); exposed in USD.</summary>
     public void AddCost(long nanoUsd) => _cost.Inc(nanoUsd / 1e9);
 
-    internal double CostUsd => _cost.Value;
-
     // Made on first use: most targets never retry, so their label values add no series.
     private readonly Counter?[] _retries = new Counter?[Routing.FailureReasons.All.Length];
     private readonly Counter?[] _fallbacks = new Counter?[Routing.FailureReasons.All.Length];
@@ -72,10 +70,6 @@ public sealed class TargetSeries
 
     /// <summary>to="open", "half_open", "closed": the order of <see cref="Routing.BreakerTransition"/> after None.</summary>
     internal static readonly string[] BreakerTransitionNames = ["open", "half_open", "closed"];
-
-    internal IEnumerable<(int Index, long Value)> Retries() => LazyCounters.Existing(_retries);
-    internal IEnumerable<(int Index, long Value)> Fallbacks() => LazyCounters.Existing(_fallbacks);
-    internal IEnumerable<(int Index, long Value)> Transitions() => LazyCounters.Existing(_transitions);
 
     public void CountRequest(int status, string? errorClass)
     {
@@ -110,8 +104,6 @@ public sealed class ProviderSeries
         int i = UpstreamErrors.IndexOf(kind);
         if (i >= 0) _errors[i].Increment();
     }
-
-    internal long Errors(int kindIndex) => _errors[kindIndex].Value;
 }
 
 /// <summary>Per-route series: retryable failures that went back to the client, by why they were not retried.</summary>
@@ -130,8 +122,6 @@ public sealed class RouteSeries
 
     public void CountStopped(string reason) =>
         LazyCounters.Bump(_stopped, Array.IndexOf(Routing.StopReasons.All, reason), i => _families.RetriesStopped.WithLabels(Route, Routing.StopReasons.All[i]));
-
-    internal IEnumerable<(int Index, long Value)> Stopped() => LazyCounters.Existing(_stopped);
 }
 
 /// <summary>Labelled counters made on first use, so a label value that never happens adds no series.</summary>
@@ -148,13 +138,5 @@ internal static class LazyCounters
             counter = counters[index]!;
         }
         counter.Increment();
-    }
-
-    public static IEnumerable<(int Index, long Value)> Existing(Counter?[] counters)
-    {
-        for (int i = 0; i < counters.Length; i++)
-        {
-            if (Volatile.Read(ref counters[i]) is { } c) yield return (i, c.Value);
-        }
     }
 }

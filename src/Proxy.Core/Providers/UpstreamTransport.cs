@@ -63,36 +63,34 @@ public static class UpstreamTransport
 
     /// <summary>
     /// What SocketsHttpHandler does by default (a dual-mode TCP socket, Nagle off, connect to the host or the proxy),
-    /// with the connect timeout of the request that opens the connection when it set one. That expiry surfaces as
-    /// <see cref="ConnectTimeoutException"/>, so it is never taken for a first byte timeout.
+    /// with the connect timeout of the request that opens the connection when it set one.
     /// </summary>
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
+        TimeSpan? timeout = context.InitialRequestMessage.Options.TryGetValue(ConnectTimeoutOption, out var t) ? t : null;
+        var socket = await ConnectSocketAsync(context.DnsEndPoint, timeout, ct).ConfigureAwait(false);
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    /// <summary>
+    /// A connected TCP socket (dual-mode, so IPv4 and IPv6 alike; Nagle off), for both upstream clients. Past
+    /// <paramref name="timeout"/> it throws <see cref="ConnectTimeoutException"/>, so an expired connect is never taken
+    /// for a first byte timeout; <paramref name="ct"/> cancels as is.
+    /// </summary>
+    internal static async ValueTask<Socket> ConnectSocketAsync(DnsEndPoint endpoint, TimeSpan? timeout, CancellationToken ct)
+    {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        if (!context.InitialRequestMessage.Options.TryGetValue(ConnectTimeoutOption, out var timeout))
-        {
-            try
-            {
-                await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timer.CancelAfter(timeout);
+        using var timer = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timer?.CancelAfter(timeout!.Value);
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, timer.Token).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
+            await socket.ConnectAsync(endpoint, timer?.Token ?? ct).ConfigureAwait(false);
+            return socket;
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (timer is not null && !ct.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new ConnectTimeoutException(context.DnsEndPoint.Host, timeout);
+            throw new ConnectTimeoutException(endpoint.Host, timeout!.Value);
         }
         catch
         {
