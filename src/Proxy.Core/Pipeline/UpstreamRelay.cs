@@ -150,7 +150,7 @@ public static class UpstreamRelay
 
         outcome.UpstreamDone = Stopwatch.GetTimestamp();
         var res = ctx.Response;
-        if (adapter.PassesThrough)
+        if (call.PassesThrough)
         {
             res.StatusCode = 200;
             res.ContentType = "application/json";
@@ -215,7 +215,7 @@ public static class UpstreamRelay
 
         var failure = adapter.ClassifyError(status, response.Headers, body.Span);
         outcome.CaptureResponse(body.Span);
-        bool passBody = failure.Status == status && adapter.PassesThrough && OpenAiError.IsOpenAiShape(body.Span);
+        bool passBody = failure.Status == status && call.PassesThrough && call.Api.IsOwnErrorShape(body.Span);
         if (!passBody) body.Dispose();
         var reason = Metrics.UpstreamErrors.ForStatus(status);
         var attempt = new AttemptFailure

@@ -1,5 +1,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
+using Proxy.Answers;
+using Proxy.ClientApis;
 using Proxy.Config;
 using Proxy.Ingress;
 using Proxy.Routing;
@@ -28,6 +30,32 @@ public readonly struct UpstreamCall(Operation operation, ReadOnlyMemory<byte> bo
     /// the client's Authorization carries the gateway key.
     /// </summary>
     public IHeaderDictionary? ClientHeaders { get; init; }
+
+    /// <summary>
+    /// What the client speaks (its writers and error shape). When the target's provider speaks it too
+    /// (<see cref="ProviderAdapter.Speaks"/>), <see cref="Body"/> is the client's own request; otherwise it is the
+    /// canonical OpenAI chat request the client API wrote (<see cref="ClientApi.WriteChatRequest"/>).
+    /// Defaults to the OpenAI API of <see cref="Operation"/>.
+    /// </summary>
+    public ClientApi Api
+    {
+        get => _api ?? (Operation == Operation.Embeddings ? ClientApi.OpenAiEmbeddings : ClientApi.OpenAiChat);
+        init => _api = value;
+    }
+
+    private readonly ClientApi? _api;
+
+    /// <summary>Unix seconds the answer is dated (OpenAI's <c>created</c>); 0 means now.</summary>
+    public long Created
+    {
+        get => _created != 0 ? _created : DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        init => _created = value;
+    }
+
+    private readonly long _created;
+
+    /// <summary>Whether the target's provider speaks the client's API, so requests and answers pass through.</summary>
+    public bool PassesThrough => Target.Provider.Adapter.Speaks(Api.Format);
 }
 
 /// <summary>
@@ -43,21 +71,46 @@ public abstract class ProviderAdapter(ProviderSettings settings, HttpMessageInvo
     public HttpMessageInvoker Invoker { get; } = invoker;
 
     /// <summary>
-    /// True when the upstream already answers in the OpenAI shape, so a plain answer goes to the client
-    /// byte for byte and only its usage is read.
+    /// Whether the upstream speaks this client API natively. Then the client's request goes up as it is (only the
+    /// model spliced) and the answer comes back byte for byte, its usage read on the way (<see cref="ReadUsage"/>,
+    /// <see cref="CreatePassthroughTranscoder"/>). Otherwise the request arrives as the canonical OpenAI chat request
+    /// and the answer is decoded into neutral events (<see cref="CreateStreamDecoder"/>, <see cref="DecodeAnswer"/>)
+    /// that the client API's writer turns into the client's format.
     /// </summary>
-    public abstract bool PassesThrough { get; }
+    public abstract bool Speaks(ApiFormat format);
 
     public abstract HttpRequestMessage BuildRequest(in UpstreamCall call);
 
-    /// <summary>A transcoder for one streamed answer (it may keep per-stream state).</summary>
-    public abstract StreamTranscoder CreateStreamTranscoder(in UpstreamCall call);
+    /// <summary>The relay's transcoder for one streamed answer: the provider's bytes as they are, or decoded and rewritten for the client.</summary>
+    public virtual StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) =>
+        Speaks(call.Api.Format) ? CreatePassthroughTranscoder(call) : new DecodingTranscoder(CreateStreamDecoder(call), call.Api.CreateStreamWriter(call, call.Created));
 
-    /// <summary>Translates a plain successful answer to the OpenAI shape; only called when <see cref="PassesThrough"/> is false.</summary>
-    public virtual void TranscodeResponse(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, IBufferWriter<byte> output, ref Usage usage) =>
-        throw new NotSupportedException($"{GetType().Name} passes answers through");
+    /// <summary>Passes a stream in the client's own API through, reading its usage (only for the APIs <see cref="Speaks"/> names).</summary>
+    protected virtual StreamTranscoder CreatePassthroughTranscoder(in UpstreamCall call) =>
+        throw new NotSupportedException($"{GetType().Name} passes no stream through");
 
-    /// <summary>Reads the usage of a plain answer.</summary>
+    /// <summary>A decoder for one streamed answer in the provider's format (it may keep per-stream state).</summary>
+    public abstract StreamDecoder CreateStreamDecoder(in UpstreamCall call);
+
+    /// <summary>Decodes a whole successful answer in the provider's format into neutral events, ending with End.</summary>
+    public abstract void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, AnswerWriter writer);
+
+    /// <summary>
+    /// Writes a plain successful answer the provider gave in another API than the client's, in the client's. By default
+    /// through <see cref="DecodeAnswer"/> and the client API's writer; adapters with operations outside the contract
+    /// (embeddings) translate those themselves. A refusal in a 2xx answer throws <see cref="CallRejectedException"/>.
+    /// </summary>
+    public virtual void TranscodeResponse(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, IBufferWriter<byte> output, ref Usage usage)
+    {
+        var writer = call.Api.CreateAnswerWriter(call, call.Created);
+        writer.Bind(output);
+        DecodeAnswer(upstreamBody, call, writer);
+        usage = writer.Usage;
+        if (writer.Failure is { } failure) throw new CallRejectedException(failure);
+        if (!writer.Completed) throw new InvalidUpstreamAnswerException("the answer ended before it was complete");
+    }
+
+    /// <summary>Reads the usage of a plain answer in the client's own API (passthrough).</summary>
     public abstract void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage);
 
     /// <summary>Maps a non-2xx upstream answer to what the client gets.</summary>
@@ -82,12 +135,20 @@ public abstract class ProviderAdapter(ProviderSettings settings, HttpMessageInvo
     }
 }
 
-/// <summary>Tokens an answer used, as the provider reported them.</summary>
+/// <summary>
+/// Tokens an answer used, normalized once at the provider edge to OpenAI's convention: <see cref="PromptTokens"/> counts
+/// all the input, cache reads and cache writes included (Anthropic's input_tokens excludes both).
+/// </summary>
 public struct Usage
 {
     public long PromptTokens;
     public long CompletionTokens;
+    /// <summary>Prompt tokens read from the provider's prompt cache (included in <see cref="PromptTokens"/>).</summary>
     public long CachedTokens;
+
+    /// <summary>Prompt tokens written to the provider's prompt cache (included in <see cref="PromptTokens"/>; Anthropic prices them apart).</summary>
+    public long CacheWriteTokens;
+
     public bool Reported;
 }
 

@@ -14,7 +14,12 @@ namespace Proxy.Providers.Anthropic;
 public abstract class AnthropicMessagesAdapter(ProviderSettings settings, HttpMessageInvoker invoker, AnthropicDialect dialect, TimeProvider time)
     : ProviderAdapter(settings, invoker)
 {
-    public override bool PassesThrough => false;
+    public override bool Speaks(Proxy.ClientApis.ApiFormat format) => false;
+
+    // Until this adapter is converted to the neutral contract it answers OpenAI chat clients only (its transcoders).
+    public override Proxy.Answers.StreamDecoder CreateStreamDecoder(in UpstreamCall call) => throw new NotSupportedException("not converted yet");
+
+    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, Proxy.Answers.AnswerWriter writer) => throw new NotSupportedException("not converted yet");
 
     /// <summary>Where the Messages request goes (the model is in the URL on hosts whose dialect leaves it out of the body).</summary>
     protected abstract Uri MessagesUrl(in UpstreamCall call);

@@ -37,7 +37,12 @@ public sealed class BedrockAdapter : ProviderAdapter
         _owned = owned;
     }
 
-    public override bool PassesThrough => false;
+    public override bool Speaks(Proxy.ClientApis.ApiFormat format) => false;
+
+    // Until this adapter is converted to the neutral contract it answers OpenAI chat clients only (its transcoders).
+    public override Proxy.Answers.StreamDecoder CreateStreamDecoder(in UpstreamCall call) => throw new NotSupportedException("not converted yet");
+
+    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, Proxy.Answers.AnswerWriter writer) => throw new NotSupportedException("not converted yet");
 
     public override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {

@@ -12,7 +12,12 @@ public sealed class MockAdapter(ProviderSettings settings, HttpMessageInvoker in
 {
     private static readonly Uri MockUri = new("http://mock.invalid/v1");
 
-    public override bool PassesThrough => true;
+    public override bool Speaks(Proxy.ClientApis.ApiFormat format) => format is Proxy.ClientApis.ApiFormat.OpenAiChat or Proxy.ClientApis.ApiFormat.OpenAiEmbeddings;
+
+    // Until this adapter is converted to the neutral contract it answers OpenAI chat clients only (its transcoders).
+    public override Proxy.Answers.StreamDecoder CreateStreamDecoder(in UpstreamCall call) => throw new NotSupportedException("not converted yet");
+
+    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, Proxy.Answers.AnswerWriter writer) => throw new NotSupportedException("not converted yet");
 
     public override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {
@@ -21,7 +26,7 @@ public sealed class MockAdapter(ProviderSettings settings, HttpMessageInvoker in
         return new MockRequest(call, MockUri);
     }
 
-    public override StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) => OpenAiSseTranscoder.For(call.Facts.IncludeUsage);
+    protected override StreamTranscoder CreatePassthroughTranscoder(in UpstreamCall call) => OpenAiSseTranscoder.For(call.Facts.IncludeUsage);
 
     public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage) => OpenAiUsage.Read(upstreamBody, ref usage);
 

@@ -97,7 +97,7 @@ public class AzureOpenAiAdapterTests
         Assert.Contains("Access denied", auth.Message, StringComparison.Ordinal);
         Assert.Equal(400, filter.Status);
         Assert.Equal((429, true), (throttled.Status, throttled.Retryable));
-        Assert.True(adapter.PassesThrough);
+        Assert.True(adapter.Speaks(Proxy.ClientApis.ApiFormat.OpenAiChat));
     }
 
     [Fact]
