@@ -37,3 +37,14 @@ npm_tool() { # package bin
 }
 npm_tool s3rver@3 s3rver
 npm_tool azurite@3 azurite-blob
+
+# The client SDKs the client-API tests drive the gateway with (node scripts under tests/Proxy.Functional.Tests/ClientApis):
+# one folder, as NodeServer.FindOrInstallLibraries makes it.
+if [ ! -e tests/.node/sdk-clients/node_modules/@anthropic-ai/sdk/package.json ] || [ ! -e tests/.node/sdk-clients/node_modules/openai/package.json ]; then
+  mkdir -p tests/.node
+  echo "== npm install @anthropic-ai/sdk openai"
+  flock -w 300 tests/.node/sdk-clients.lock bash -c '
+    [ -e tests/.node/sdk-clients/node_modules/@anthropic-ai/sdk/package.json ] && [ -e tests/.node/sdk-clients/node_modules/openai/package.json ] && exit 0
+    rm -rf tests/.node/sdk-clients
+    npm install --silent --no-audit --no-fund --prefix tests/.node/sdk-clients @anthropic-ai/sdk@1 openai@7 >/dev/null'
+fi

@@ -55,6 +55,7 @@ public sealed class RecordWriter : IDisposable
         // DateTime of kind Utc is written as ISO 8601 with a 'Z' suffix.
         w.WriteString("started_at"u8, record.StartedAt.UtcDateTime);
         w.WriteString("operation"u8, record.Operation);
+        w.WriteString("client_api"u8, record.ClientApi);
         w.WriteString("key_id"u8, record.KeyId);
         w.WriteString("route"u8, record.Route);
         w.WriteString("provider"u8, record.Provider);
@@ -69,6 +70,7 @@ public sealed class RecordWriter : IDisposable
         w.WriteNumber("prompt_tokens"u8, record.PromptTokens);
         w.WriteNumber("completion_tokens"u8, record.CompletionTokens);
         w.WriteNumber("cached_tokens"u8, record.CachedTokens);
+        w.WriteNumber("cache_write_tokens"u8, record.CacheWriteTokens);
         w.WriteBoolean("reported"u8, record.UsageReported);
         w.WriteEndObject();
 

@@ -32,10 +32,36 @@ internal static class NodeServer
         if (!string.IsNullOrEmpty(fromEnv) && File.Exists(fromEnv)) return fromEnv;
 
         var name = package.Split('@')[0];
-        var root = Path.Combine(FindTestsDirectory(), ".node");
+        var path = Path.Combine(Root(), name, "node_modules", ".bin", bin);
+        Ensure(name, [package], path, $"(or set {envOverride} to the {bin} executable)");
+        return path;
+    }
+
+    /// <summary>
+    /// Libraries (client SDKs) for node scripts: installed together into tests/.node/<paramref name="folder"/>, whose
+    /// node_modules is returned (a script finds them there through NODE_PATH). <paramref name="packages"/> are npm specs
+    /// such as <c>@anthropic-ai/sdk@0</c>; the folder is reinstalled when any of them is missing.
+    /// </summary>
+    public static string FindOrInstallLibraries(string folder, params string[] packages)
+    {
+        var modules = Path.Combine(Root(), folder, "node_modules");
+        foreach (var package in packages)
+        {
+            int at = package.LastIndexOf('@');
+            var name = at > 0 ? package[..at] : package;
+            Ensure(folder, packages, Path.Combine(modules, name, "package.json"), "");
+        }
+        return modules;
+    }
+
+    private static string Root() => Path.Combine(FindTestsDirectory(), ".node");
+
+    /// <summary>Installs <paramref name="packages"/> into tests/.node/NAME unless <paramref name="marker"/> exists.</summary>
+    private static void Ensure(string name, string[] packages, string marker, string hint)
+    {
+        if (File.Exists(marker)) return;
+        var root = Root();
         var prefix = Path.Combine(root, name);
-        var path = Path.Combine(prefix, "node_modules", ".bin", bin);
-        if (File.Exists(path)) return path;
 
         // Several test assemblies run at once (dotnet test runs them in parallel) and more than one may need the same
         // package: two npm installs into one folder fail with ENOTEMPTY. The check and the install happen under an
@@ -43,18 +69,17 @@ internal static class NodeServer
         // FileShare.None takes flock(LOCK_EX), the same lock .ci/install.sh takes with flock(1).
         Directory.CreateDirectory(root);
         using var held = AcquireLock(Path.Combine(root, name + ".lock"));
-        if (File.Exists(path)) return path;
+        if (File.Exists(marker)) return;
 
-        // A folder without the executable is what an interrupted install leaves; npm does not always recover from it.
+        // A folder without the marker is what an interrupted install leaves; npm does not always recover from it.
         if (Directory.Exists(prefix)) Directory.Delete(prefix, recursive: true);
-        Install(prefix, package);
-        if (!File.Exists(path))
+        Install(prefix, packages);
+        if (!File.Exists(marker))
         {
             throw new InvalidOperationException(
-                $"npm installed {package} but {path} is missing. Run from the repo root: npm install --prefix tests/.node/{name} {package} " +
-                $"(or set {envOverride} to the {bin} executable).");
+                $"npm installed {string.Join(' ', packages)} but {marker} is missing. Run from the repo root: npm install --prefix tests/.node/{name} " +
+                $"{string.Join(' ', packages)} {hint}".TrimEnd());
         }
-        return path;
     }
 
     private static FileStream AcquireLock(string lockPath)
@@ -74,14 +99,15 @@ internal static class NodeServer
         }
     }
 
-    private static void Install(string prefix, string package)
+    private static void Install(string prefix, string[] packages)
     {
+        var package = string.Join(' ', packages);
         var psi = new ProcessStartInfo("npm")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in (string[])["install", "--no-audit", "--no-fund", "--prefix", prefix, package]) psi.ArgumentList.Add(a);
+        foreach (var a in (string[])["install", "--no-audit", "--no-fund", "--prefix", prefix, .. packages]) psi.ArgumentList.Add(a);
         using var npm = Process.Start(psi) ?? throw new InvalidOperationException("could not start npm");
         var stderr = npm.StandardError.ReadToEndAsync();
         _ = npm.StandardOutput.ReadToEndAsync();

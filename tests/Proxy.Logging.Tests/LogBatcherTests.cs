@@ -41,7 +41,7 @@ public partial class LogBatcherTests
 
         var documented = new[]
         {
-            "schema_version", "request_id", "started_at", "operation", "key_id", "route", "provider", "upstream_model", "region",
+            "schema_version", "request_id", "started_at", "operation", "client_api", "key_id", "route", "provider", "upstream_model", "region",
             "status", "error_class", "upstream_error", "stream", "usage", "cost_usd", "attempts", "latency_us", "request_body", "response_body",
             "bodies_truncated", "instance",
         };

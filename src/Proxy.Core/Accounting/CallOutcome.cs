@@ -51,6 +51,9 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
     /// <summary>Stopwatch timestamp of the last write of stream events to the client (for the chunk-gap histogram).</summary>
     public long LastEvent { get; set; }
 
+    /// <summary>What the client speaks: the shape of every error the gateway writes, and the record's client_api.</summary>
+    public ClientApis.ClientApi Api { get; set; } = ClientApis.ClientApi.OpenAiChat;
+
     public string? KeyId { get; set; }
     public Routing.Route? Route { get; set; }
     public Routing.Target? Target { get; set; }

@@ -43,9 +43,11 @@ internal static class Records
             PromptTokens = o.Usage.PromptTokens,
             CompletionTokens = o.Usage.CompletionTokens,
             CachedTokens = o.Usage.CachedTokens,
+            CacheWriteTokens = o.Usage.CacheWriteTokens,
+            ClientApi = o.Api.Name,
             UsageReported = o.Usage.Reported,
             CostNanoUsd = o.Usage.Reported && o.Target?.Price is { } price
-                ? price.CostNanoUsd(o.Usage.PromptTokens, o.Usage.CompletionTokens, o.Usage.CachedTokens) : 0,
+                ? price.CostNanoUsd(o.Usage.PromptTokens, o.Usage.CompletionTokens, o.Usage.CachedTokens, o.Usage.CacheWriteTokens) : 0,
             Attempts = o.Attempts,
             FailedAttempts = o.FailedAttempts is { } failed ? failed : [],
             TotalUs = total,

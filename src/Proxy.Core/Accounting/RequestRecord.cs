@@ -46,6 +46,12 @@ public sealed class RequestRecord
 
     public long CachedTokens { get; init; }
 
+    /// <summary>Prompt tokens written to the provider's prompt cache (included in <see cref="PromptTokens"/>).</summary>
+    public long CacheWriteTokens { get; init; }
+
+    /// <summary>The API the client spoke: chat_completions, embeddings, messages, responses.</summary>
+    public string ClientApi { get; init; } = "chat_completions";
+
     /// <summary>Whether the provider reported usage (false: the token counts are unknown, not zero).</summary>
     public bool UsageReported { get; init; }
 

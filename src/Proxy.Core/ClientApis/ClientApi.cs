@@ -26,6 +26,12 @@ public abstract class ClientApi
     /// <summary>The label value in metrics and the request log ("chat_completions", "messages"...).</summary>
     public abstract string Name { get; }
 
+    /// <summary>Whether requests in this API are already the canonical OpenAI shape adapters translate from (chat, embeddings).</summary>
+    public bool IsCanonical => Format is ApiFormat.OpenAiChat or ApiFormat.OpenAiEmbeddings;
+
+    /// <summary>How this API's clients send a key, for the 401 that says a key is missing.</summary>
+    public virtual string KeyHint => "Send your gateway key as 'Authorization: Bearer KEY'.";
+
     /// <summary>What the upstream call is when the request is translated (chat or embeddings).</summary>
     public abstract Operation Operation { get; }
 
@@ -37,6 +43,12 @@ public abstract class ClientApi
 
     /// <summary>Whether an upstream error body is already in this API's shape and can go to the client as it is.</summary>
     public abstract bool IsOwnErrorShape(ReadOnlySpan<byte> body);
+
+    /// <summary>
+    /// Whether an upstream error status that the gateway would otherwise restate (Anthropic's 529 becomes 503 for OpenAI
+    /// clients) is this API's own and reaches its clients as it is, with the upstream's body.
+    /// </summary>
+    public virtual bool KeepsStatus(int upstreamStatus) => false;
 
     /// <summary>The writer for one streamed answer translated from another API.</summary>
     public abstract AnswerWriter CreateStreamWriter(in UpstreamCall call, long created);
@@ -54,4 +66,7 @@ public abstract class ClientApi
     public static ClientApi OpenAiChat { get; } = new OpenAiChat.OpenAiChatApi();
 
     public static ClientApi OpenAiEmbeddings { get; } = new OpenAiChat.OpenAiEmbeddingsApi();
+
+    /// <summary>Every client API the gateway serves (metrics make their series up front).</summary>
+    public static IReadOnlyList<ClientApi> All => [OpenAiChat, OpenAiEmbeddings];
 }

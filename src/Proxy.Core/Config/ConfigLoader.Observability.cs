@@ -7,7 +7,7 @@ namespace Proxy.Config;
 public sealed partial class ConfigLoader
 {
     private static readonly string[] MetricsFields = ["enabled", "listen", "path"];
-    private static readonly string[] PriceFields = ["input", "output", "cached_input"];
+    private static readonly string[] PriceFields = ["input", "output", "cached_input", "cache_write"];
     private static readonly string[] TracingFields = ["enabled", "endpoint", "protocol", "service_name", "sample_ratio", "headers"];
 
     private static TracingSettings ReadTracing(YamlReader r, YamlNode? node)
@@ -74,7 +74,7 @@ public sealed partial class ConfigLoader
         return new MetricsSettings { Enabled = enabled, Listen = listen, Path = path };
     }
 
-    /// <summary>pricing: MODEL: { input, output, cached_input } in USD per million tokens, over the built-in table.</summary>
+    /// <summary>pricing: MODEL: { input, output, cached_input, cache_write } in USD per million tokens, over the built-in table.</summary>
     private static PriceTable ReadPricing(YamlReader r, YamlNode? node)
     {
         var map = r.Mapping(node, "pricing");
@@ -84,7 +84,7 @@ public sealed partial class ConfigLoader
         {
             var entry = r.Mapping(value, path);
             if (entry is null) continue;
-            double? input = null, output = null, cached = null;
+            double? input = null, output = null, cached = null, cacheWrite = null;
             foreach (var (key, v, p) in r.Entries(entry, path, PriceFields))
             {
                 var price = r.Number(v, p, 0, 10_000);
@@ -93,6 +93,7 @@ public sealed partial class ConfigLoader
                     case "input": input = price; break;
                     case "output": output = price; break;
                     case "cached_input": cached = price; break;
+                    case "cache_write": cacheWrite = price; break;
                 }
             }
             if (input is null || output is null)
@@ -100,7 +101,7 @@ public sealed partial class ConfigLoader
                 r.Error(entry, path, "needs both input and output (USD per million tokens; 0 for free)");
                 continue;
             }
-            overrides.Add(new(model, new ModelPrice(input.Value, output.Value, cached)));
+            overrides.Add(new(model, new ModelPrice(input.Value, output.Value, cached, cacheWrite)));
         }
         return new PriceTable(overrides);
     }

@@ -21,6 +21,7 @@ public sealed class GatewayMetrics
     private readonly HashSet<(string, string, string)> _breakerSeries = [];
     private readonly Counter[] _rejected;
     private readonly Counter[] _exhausted;
+    private readonly Dictionary<string, Counter> _clientApis;
     private readonly List<IMetricsSource> _sources = [];
 
     public GatewayMetrics()
@@ -29,6 +30,7 @@ public sealed class GatewayMetrics
         _rejected = [.. RejectReasons.All.Select(r => new Counter(_families.Rejected.WithLabels(r)))];
         _exhausted = [.. ResourceOperations.All.Select(o => new Counter(_families.Exhausted.WithLabels(o)))];
         InFlight = new Gauge(_families.InFlight);
+        _clientApis = ClientApis.ClientApi.All.ToDictionary(a => a.Name, a => new Counter(_families.ClientApiRequests.WithLabels(a.Name)), StringComparer.Ordinal);
         ConfigReloads = new Counter(_families.ConfigReloads.WithLabels("applied"));
         ConfigReloadFailures = new Counter(_families.ConfigReloads.WithLabels("rejected"));
         ConfigLastReloadUnixSeconds = new Gauge(_families.ConfigLastReload);
@@ -80,6 +82,7 @@ public sealed class GatewayMetrics
     {
         var series = outcome.Target?.Metrics ?? TargetFor(outcome.Route?.Name ?? Labels.Other, Labels.None, Labels.None);
         series.CountRequest(record.Status, record.ErrorClass);
+        if (_clientApis.TryGetValue(record.ClientApi, out var api)) api.Increment();
         series.Duration.Observe(record.TotalUs);
         series.Overhead.Observe(record.GatewayOverheadUs);
         // By whether the step happened, not by its duration: an in-process answer can take under a microsecond.
@@ -90,6 +93,7 @@ public sealed class GatewayMetrics
             series.PromptTokens.Add(record.PromptTokens);
             series.CompletionTokens.Add(record.CompletionTokens);
             series.CachedTokens.Add(record.CachedTokens);
+            series.CacheWriteTokens.Add(record.CacheWriteTokens);
         }
         if (record.CostNanoUsd > 0) series.AddCost(record.CostNanoUsd);
         if (outcome.UpstreamError is { } kind) outcome.Target?.Provider.Metrics?.CountError(kind);

@@ -19,10 +19,12 @@ internal sealed class MetricFamilies
         UpstreamTtfb = Latency(f, MetricNames.UpstreamTtfb, "Time from sending a request upstream to the upstream's response headers.");
         TimeToFirstToken = Latency(f, MetricNames.TimeToFirstToken, "Streams: time from the request's arrival to the first event sent to the client.");
         ChunkGap = Latency(f, MetricNames.ChunkGap, "Streams: time between consecutive writes of events to the client.");
-        Tokens = f.CreateCounter(MetricNames.Tokens + "_total", "Tokens the providers reported, by type: prompt (cached included), completion, and cached prompt tokens.",
+        Tokens = f.CreateCounter(MetricNames.Tokens + "_total", "Tokens the providers reported, by type: prompt (cache reads and writes included), completion, cached (prompt tokens read from the provider's cache) and cache_write (written to it).",
             [.. Target, "type"]);
         Cost = f.CreateCounter(MetricNames.Cost + "_total", "Cost of the reported tokens in USD, from the price table (built in, overridable under pricing:).", Target);
         InFlight = f.CreateGauge(MetricNames.InFlight, "Requests being handled now.");
+        ClientApiRequests = f.CreateCounter(MetricNames.ClientApiRequests + "_total",
+            "Requests answered, by the API the client spoke: chat_completions, embeddings, messages (Anthropic), responses (OpenAI).", ["api"]);
         Rejected = f.CreateCounter(MetricNames.Rejected + "_total", "Requests refused before reaching a provider, by reason.", ["reason"]);
         Exhausted = f.CreateCounter(MetricNames.ResourceExhaustion + "_total",
             "Operations that failed because the gateway ran out of file descriptors (EMFILE/ENFILE), by operation: upstream_connect (answered 503 gateway_resources), accept (the listener backs off).",
@@ -47,6 +49,7 @@ internal sealed class MetricFamilies
     public Prometheus.Counter Tokens { get; }
     public Prometheus.Counter Cost { get; }
     public Prometheus.Gauge InFlight { get; }
+    public Prometheus.Counter ClientApiRequests { get; }
     public Prometheus.Counter Rejected { get; }
     public Prometheus.Counter Exhausted { get; }
     public Prometheus.Counter UpstreamErrors { get; }

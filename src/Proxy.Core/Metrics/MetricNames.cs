@@ -18,6 +18,7 @@ public static class MetricNames
     public const string Cost = Prefix + "cost_usd";
     public const string InFlight = Prefix + "requests_in_flight";
     public const string Rejected = Prefix + "requests_rejected";
+    public const string ClientApiRequests = Prefix + "client_api_requests";
     public const string UpstreamErrors = Prefix + "upstream_errors";
     public const string Retries = Prefix + "retries";
     public const string Fallbacks = Prefix + "fallbacks";

@@ -29,6 +29,7 @@ public sealed class TargetSeries
         PromptTokens = new Counter(families.Tokens.WithLabels(route, provider, model, "prompt"));
         CompletionTokens = new Counter(families.Tokens.WithLabels(route, provider, model, "completion"));
         CachedTokens = new Counter(families.Tokens.WithLabels(route, provider, model, "cached"));
+        CacheWriteTokens = new Counter(families.Tokens.WithLabels(route, provider, model, "cache_write"));
         _cost = families.Cost.WithLabels(route, provider, model);
     }
 
@@ -45,6 +46,7 @@ public sealed class TargetSeries
     public Counter PromptTokens { get; }
     public Counter CompletionTokens { get; }
     public Counter CachedTokens { get; }
+    public Counter CacheWriteTokens { get; }
 
     /// <summary>Adds a cost kept in billionths of a USD (exact integers in the pipeline); exposed in USD.</summary>
     public void AddCost(long nanoUsd) => _cost.Inc(nanoUsd / 1e9);

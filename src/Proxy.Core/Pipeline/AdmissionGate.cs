@@ -89,7 +89,7 @@ public sealed class AdmissionGate(ConfigHolder config) : IMetricsSource
         if (HttpProtocol.IsHttp11(ctx.Request.Protocol)) response.Headers.Connection = "close";
         return ErrorResponses.WriteAsync(ctx, StatusCodes.Status503ServiceUnavailable,
             $"The gateway is at its limit of {limit} concurrent requests; retry after {RetryAfterSeconds}s.",
-            OpenAiError.Server, code: ErrorClasses.GatewayOverloaded);
+            OpenAiError.Server, code: ErrorClasses.GatewayOverloaded, api: outcome.Api);
     }
 
     private static readonly string RetryAfterText = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);

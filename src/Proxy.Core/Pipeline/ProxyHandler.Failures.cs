@@ -28,7 +28,7 @@ public sealed partial class ProxyHandler
         ctx.Response.Headers.Connection = "close";
         outcome.ErrorClass = OpenAiError.InvalidRequest;
         if (!await ErrorResponses.TryWriteAsync(ctx, status, "The request body could not be read: " + e.Message, OpenAiError.InvalidRequest,
-                code: "invalid_request_body"))
+                code: "invalid_request_body", api: outcome.Api))
         {
             outcome.ErrorClass = ErrorClasses.ClientClosed;
             outcome.AnswerLost = true;
@@ -61,6 +61,6 @@ public sealed partial class ProxyHandler
         response.Clear();
         response.Headers[RequestIds.Header] = requestId;
         await ErrorResponses.TryWriteAsync(ctx, 500, $"The gateway failed to handle this request; the failure is logged under request id {requestId}.",
-            OpenAiError.Server, code: "internal_error");
+            OpenAiError.Server, code: "internal_error", api: outcome.Api);
     }
 }

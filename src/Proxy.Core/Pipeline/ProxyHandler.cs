@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Proxy.Accounting;
 using Microsoft.Extensions.Logging;
+using Proxy.ClientApis;
 using Proxy.Config;
 using Proxy.Errors;
 using Proxy.Ingress;
@@ -14,24 +15,27 @@ using Proxy.Routing;
 namespace Proxy.Pipeline;
 
 /// <summary>
-/// The request path for the OpenAI-shaped operations: auth, body, peek, route, forward, relay.
-/// Stateless; one instance serves every request.
+/// The request path: auth, body, peek, route, forward, relay, for every client API (<see cref="ClientApi"/>, chosen by
+/// the endpoint: its error shape, its writers, its canonical form). Stateless; one instance serves every request.
 /// </summary>
 public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger,
     AdmissionGate admission)
 {
 
-    public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, Operation.ChatCompletions);
+    public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, ClientApi.OpenAiChat);
 
-    public Task Embeddings(HttpContext ctx) => HandleAsync(ctx, Operation.Embeddings);
+    public Task Embeddings(HttpContext ctx) => HandleAsync(ctx, ClientApi.OpenAiEmbeddings);
 
-    private async Task HandleAsync(HttpContext ctx, Operation operation)
+    private async Task HandleAsync(HttpContext ctx, ClientApi api)
     {
         long start = Stopwatch.GetTimestamp();
+        var operation = api.Operation;
         var snapshot = config.Current;
         var requestId = RequestIds.Assign(ctx);
-        using var outcome = new CallOutcome(start, time.GetUtcNow(), snapshot.Logs.BodyCap);
+        using var outcome = new CallOutcome(start, time.GetUtcNow(), snapshot.Logs.BodyCap) { Api = api };
         using var body = new PooledBuffer((int)Math.Min(ctx.Request.ContentLength ?? 16 * 1024, snapshot.Server.MaxBodyBytes));
+        // The client's request as the canonical OpenAI chat request, made once when a target does not speak the client's API.
+        CanonicalRequest? canonical = null;
         // One method, not two: a second async method would box a second state machine on every request.
         // Every return below still runs the finally, so every request leaves exactly one record.
         metrics.InFlight.Increment();
@@ -52,12 +56,12 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                 case Authenticator.Outcome.Missing:
                     metrics.Reject(RejectReason.MissingKey);
                     outcome.ErrorClass = OpenAiError.Authentication;
-                    await ErrorResponses.MissingKey(ctx);
+                    await ErrorResponses.MissingKey(ctx, api);
                     return;
                 case Authenticator.Outcome.Invalid:
                     metrics.Reject(RejectReason.InvalidKey);
                     outcome.ErrorClass = OpenAiError.Authentication;
-                    await ErrorResponses.InvalidKey(ctx);
+                    await ErrorResponses.InvalidKey(ctx, api);
                     return;
             }
             outcome.KeyId = key!.Id;
@@ -145,12 +149,17 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                     routing.Begin(index);
                     outcome.BeginAttempt(target, routing.Attempts);
                     RoutingHeaders.Set(ctx.Response, target, routing.Attempts);
-                    var call = new UpstreamCall(operation, body.Memory, facts, target, requestId) { ClientHeaders = ctx.Request.Headers };
+                    var call = new UpstreamCall(operation, body.Memory, facts, target, requestId)
+                    {
+                        ClientHeaders = ctx.Request.Headers, Api = api, Created = outcome.StartedAt.ToUnixTimeSeconds(),
+                    };
+                    if (!api.IsCanonical && !call.PassesThrough) (canonical ??= new CanonicalRequest(api, body.Span)).Apply(ref call);
                     var attempt = GatewayTracing.StartAttempt(call, routing.Attempts);
                     target.Latency?.Started();
                     try
                     {
-                        await UpstreamRelay.ForwardAsync(ctx, call, outcome, logger, ct);
+                        if (canonical?.Refusal is { } refusal && !call.PassesThrough) CanonicalRequest.Refuse(outcome, refusal);
+                        else await UpstreamRelay.ForwardAsync(ctx, call, outcome, logger, ct);
                     }
                     finally
                     {
@@ -163,7 +172,7 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                     index = Attempts.Next(route, ref routing, failure, outcome, requestId, logger, out var delay);
                     if (index < 0)
                     {
-                        await UpstreamRelay.WriteFailureAsync(ctx, failure);
+                        await UpstreamRelay.WriteFailureAsync(ctx, failure, api);
                         break;
                     }
                     if (delay > TimeSpan.Zero) await Task.Delay(delay, time, ct);
@@ -190,6 +199,7 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
         {
             // First in the finally: the response is done (a stream's last byte written), and nothing below can keep the slot.
             if (admitted) admission.Exit();
+            canonical?.Dispose();
             var record = Records.Build(ctx, operation, requestId, body, outcome);
             metrics.Observe(record, outcome);
             GatewayTracing.EndRequest(activity, record, outcome);
@@ -216,7 +226,7 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
     private static Task Fail(HttpContext ctx, CallOutcome outcome, int status, string message, string type, string? param = null, string? code = null)
     {
         outcome.ErrorClass = type;
-        return ErrorResponses.WriteAsync(ctx, status, message, type, param, code);
+        return ErrorResponses.WriteAsync(ctx, status, message, type, param, code, outcome.Api);
     }
 
     /// <summary>

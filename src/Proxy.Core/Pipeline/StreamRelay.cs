@@ -144,7 +144,7 @@ internal static class StreamRelay
         outcome.FailureReason = reason;
         outcome.UpstreamError = FailureReasons.UpstreamClass(reason);
         Log.StreamBroken(logger, call.RequestId, target.Provider.Name, reason, failure);
-        OpenAiError.WriteEvent(writer, message, timedOut ? OpenAiError.Timeout : OpenAiError.Upstream, "upstream_stream_broken");
+        call.Api.WriteErrorEvent(writer, timedOut ? 504 : 502, message, timedOut ? OpenAiError.Timeout : OpenAiError.Upstream, "upstream_stream_broken");
         try
         {
             await writer.FlushAsync(clientAborted);

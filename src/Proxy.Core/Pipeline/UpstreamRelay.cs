@@ -92,8 +92,8 @@ public static class UpstreamRelay
         }
     }
 
-    /// <summary>Writes a request's final failure: the upstream's own OpenAI-shaped body when it has one, else the gateway's.</summary>
-    public static Task WriteFailureAsync(HttpContext ctx, AttemptFailure failure)
+    /// <summary>Writes a request's final failure: the upstream's own body when it is in the client's shape, else the gateway's in the client's shape.</summary>
+    public static Task WriteFailureAsync(HttpContext ctx, AttemptFailure failure, ClientApis.ClientApi api)
     {
         var res = ctx.Response;
         if (res.HasStarted) return Task.CompletedTask;
@@ -105,7 +105,7 @@ public static class UpstreamRelay
             res.ContentLength = body.Length;
             return res.BodyWriter.WriteAsync(body.Memory, ctx.RequestAborted).AsTask();
         }
-        return ErrorResponses.WriteAsync(ctx, failure.Status, failure.Message, failure.Type, failure.Param, failure.Code);
+        return ErrorResponses.WriteAsync(ctx, failure.Status, failure.Message, failure.Type, failure.Param, failure.Code, api);
     }
 
     private static async Task RelayPlainAsync(HttpContext ctx, UpstreamCall call, HttpResponseMessage response, CallOutcome outcome, ILogger logger,
@@ -215,12 +215,15 @@ public static class UpstreamRelay
 
         var failure = adapter.ClassifyError(status, response.Headers, body.Span);
         outcome.CaptureResponse(body.Span);
-        bool passBody = failure.Status == status && call.PassesThrough && call.Api.IsOwnErrorShape(body.Span);
+        // The upstream's own error body goes to a client that speaks its API, under the status the gateway answers; a status the
+        // gateway would change (a 401 that is the gateway's credential, not the client's) keeps the gateway's own answer,
+        // unless the client's API has that status itself (Anthropic's 529).
+        bool passBody = call.PassesThrough && call.Api.IsOwnErrorShape(body.Span) && (failure.Status == status || call.Api.KeepsStatus(status));
         if (!passBody) body.Dispose();
         var reason = Metrics.UpstreamErrors.ForStatus(status);
         var attempt = new AttemptFailure
         {
-            Status = failure.Status, Type = failure.Type, Code = failure.Code, Message = failure.Message, Reason = reason,
+            Status = passBody ? status : failure.Status, Type = failure.Type, Code = failure.Code, Message = failure.Message, Reason = reason,
             // The adapter knows its provider's answers (an error body can say "overloaded"); the status bounds what is ever retried.
             Retryable = failure.Retryable && FailureReasons.IsRetryableStatus(status),
             UpstreamStatus = status,
