@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Proxy.Answers;
 using Proxy.Config;
 using Proxy.Pipeline;
 using Proxy.Providers.Bedrock.Converse;
@@ -11,7 +11,8 @@ namespace Proxy.Providers.Bedrock;
 /// <summary>
 /// AWS Bedrock through the Converse API: POST {endpoint}/model/{modelId}/converse (plain) and /converse-stream
 /// (the binary event stream). The route's model is the model id, inference profile id or ARN, escaped as one path
-/// segment. Requests are translated from the OpenAI shape, answers and stream events back to it; signing happens
+/// segment. Requests are translated from the OpenAI shape; answers and stream events are decoded into neutral answer
+/// events (<see cref="ConverseAnswerDecoder"/>, <see cref="ConverseStreamDecoder"/>) for the client's writer; signing happens
 /// in the transport (<see cref="SigV4.SigV4Handler"/>), or a Bedrock API key goes as a bearer token.
 /// </summary>
 public sealed class BedrockAdapter : ProviderAdapter
@@ -19,7 +20,6 @@ public sealed class BedrockAdapter : ProviderAdapter
     private readonly string _endpoint;
     private readonly Uri _baseUrl;
     private readonly string? _bearer;
-    private readonly TimeProvider _time;
     private readonly IDisposable? _owned;
     private readonly ConcurrentDictionary<string, ModelUrls> _urls = new(StringComparer.Ordinal);
 
@@ -27,22 +27,17 @@ public sealed class BedrockAdapter : ProviderAdapter
 
     /// <param name="endpoint">https://bedrock-runtime.REGION.amazonaws.com, or base_url.</param>
     /// <param name="owned">Disposed with the adapter (the credential source).</param>
-    public BedrockAdapter(ProviderSettings settings, HttpMessageInvoker invoker, Uri endpoint, TimeProvider time, IDisposable? owned = null)
+    public BedrockAdapter(ProviderSettings settings, HttpMessageInvoker invoker, Uri endpoint, IDisposable? owned = null)
         : base(settings, invoker)
     {
         _baseUrl = endpoint;
         _endpoint = endpoint.ToString().TrimEnd('/');
         _bearer = string.IsNullOrEmpty(settings.ApiKey) ? null : "Bearer " + settings.ApiKey;
-        _time = time;
         _owned = owned;
     }
 
+    /// <summary>Converse is no client API the gateway speaks: every answer is decoded and written in the client's.</summary>
     public override bool Speaks(Proxy.ClientApis.ApiFormat format) => false;
-
-    // Until this adapter is converted to the neutral contract it answers OpenAI chat clients only (its transcoders).
-    public override Proxy.Answers.StreamDecoder CreateStreamDecoder(in UpstreamCall call) => throw new NotSupportedException("not converted yet");
-
-    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, Proxy.Answers.AnswerWriter writer) => throw new NotSupportedException("not converted yet");
 
     public override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {
@@ -69,11 +64,11 @@ public sealed class BedrockAdapter : ProviderAdapter
         return request;
     }
 
-    public override StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) =>
-        new ConverseStreamTranscoder(CompletionId(call), _time.GetUtcNow().ToUnixTimeSeconds(), call.Target.UpstreamModel, call.Facts.IncludeUsage, Settings.Name);
+    // Converse names no model in its answers: the answer carries the target's.
+    public override StreamDecoder CreateStreamDecoder(in UpstreamCall call) => new ConverseStreamDecoder(call.Target.UpstreamModelJson, Settings.Name);
 
-    public override void TranscodeResponse(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, IBufferWriter<byte> output, ref Usage usage) =>
-        ConverseResponseWriter.Write(upstreamBody, CompletionId(call), _time.GetUtcNow().ToUnixTimeSeconds(), call.Target.UpstreamModel, output, ref usage);
+    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, AnswerWriter writer) =>
+        ConverseAnswerDecoder.Decode(upstreamBody, call.Target.UpstreamModelJson, writer);
 
     public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage) => ConverseUsage.ReadAnswer(upstreamBody, ref usage);
 
@@ -103,8 +98,6 @@ public sealed class BedrockAdapter : ProviderAdapter
         var prefix = _endpoint + "/model/" + Uri.EscapeDataString(m);
         return new ModelUrls(new Uri(prefix + "/converse"), new Uri(prefix + "/converse-stream"));
     });
-
-    private static string CompletionId(in UpstreamCall call) => "chatcmpl-" + call.RequestId;
 
     /// <summary>The message (and an error type, when the body names one) of a Bedrock or AWS front-end error body.</summary>
     private static (string? Type, string? Message) ErrorBody(ReadOnlySpan<byte> body)

@@ -45,9 +45,9 @@ public sealed class BedrockKind(Func<string, string?>? environment = null, TimeP
             : settings.BaseUrl;
         var transport = UpstreamTransport.CreateHandler(settings);
         if (!string.IsNullOrEmpty(settings.ApiKey))
-            return new BedrockAdapter(settings, new HttpMessageInvoker(new BedrockHandler(transport), disposeHandler: true), endpoint, _time);
+            return new BedrockAdapter(settings, new HttpMessageInvoker(new BedrockHandler(transport), disposeHandler: true), endpoint);
         var credentials = CredentialChain.Create(bedrock, _environment, settings.HttpProxy);
         var signer = new SigV4Handler(credentials, bedrock.Region, SigningName, _time, transport);
-        return new BedrockAdapter(settings, new HttpMessageInvoker(new BedrockHandler(signer), disposeHandler: true), endpoint, _time, credentials as IDisposable);
+        return new BedrockAdapter(settings, new HttpMessageInvoker(new BedrockHandler(signer), disposeHandler: true), endpoint, credentials as IDisposable);
     }
 }

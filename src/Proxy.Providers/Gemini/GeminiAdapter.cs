@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Proxy.Answers;
 using Proxy.Config;
 using Proxy.Providers.Google;
 
@@ -9,7 +10,8 @@ namespace Proxy.Providers.Gemini;
 /// <summary>
 /// Gemini behind the OpenAI API, for both the Gemini API (<see cref="GeminiKind"/>) and Vertex AI
 /// (<see cref="Vertex.VertexKind"/>): the request is translated (<see cref="GeminiRequest"/>), the answer
-/// (<see cref="GeminiAnswer"/>) and stream (<see cref="GeminiStreamTranscoder"/>) translated back, errors classified
+/// (<see cref="GeminiAnswerDecoder"/>) and stream (<see cref="GeminiStreamDecoder"/>) decoded into neutral answer events
+/// for the client's writer (embeddings translated by <see cref="GeminiEmbeddings"/>), errors classified
 /// by Google's status (<see cref="GoogleErrors"/>). Only the endpoint and the way requests are authorized differ.
 /// </summary>
 public sealed class GeminiAdapter(ProviderSettings settings, HttpMessageInvoker invoker, IGeminiEndpoint endpoint, TimeProvider? time = null)
@@ -18,12 +20,8 @@ public sealed class GeminiAdapter(ProviderSettings settings, HttpMessageInvoker 
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    /// <summary>Gemini's API is no client API the gateway speaks: every answer is decoded and written in the client's.</summary>
     public override bool Speaks(Proxy.ClientApis.ApiFormat format) => false;
-
-    // Until this adapter is converted to the neutral contract it answers OpenAI chat clients only (its transcoders).
-    public override Proxy.Answers.StreamDecoder CreateStreamDecoder(in UpstreamCall call) => throw new NotSupportedException("not converted yet");
-
-    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, Proxy.Answers.AnswerWriter writer) => throw new NotSupportedException("not converted yet");
 
     public override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {
@@ -43,15 +41,20 @@ public sealed class GeminiAdapter(ProviderSettings settings, HttpMessageInvoker 
         return request;
     }
 
-    public override StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) =>
-        new GeminiStreamTranscoder(AnswerContext.For(call, _time), call.Facts.IncludeUsage);
+    // The answer carries the target's model, as OpenAI's carries the one asked for (Gemini's modelVersion may differ).
+    public override StreamDecoder CreateStreamDecoder(in UpstreamCall call) =>
+        new GeminiStreamDecoder(call.Target.UpstreamModelJson, call.RequestId, call.Target.Provider.Name);
 
+    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, AnswerWriter writer) =>
+        GeminiAnswerDecoder.Decode(upstreamBody, call.Target.UpstreamModelJson, call.RequestId, call.Target.Provider.Name, writer);
+
+    /// <summary>Embeddings are outside the answer contract: translated here. Chat answers go through <see cref="DecodeAnswer"/>.</summary>
     public override void TranscodeResponse(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, IBufferWriter<byte> output, ref Usage usage)
     {
         if (call.Operation == Operation.Embeddings)
             GeminiEmbeddings.WriteAnswer(upstreamBody, call.Body, endpoint.EmbeddingApi, AnswerContext.For(call, _time), output, ref usage);
         else
-            GeminiAnswer.Write(upstreamBody, AnswerContext.For(call, _time), output, ref usage);
+            base.TranscodeResponse(upstreamBody, call, output, ref usage);
     }
 
     public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage)

@@ -3,11 +3,11 @@ using System.Text.Json;
 namespace Proxy.Providers.Gemini;
 
 /// <summary>
-/// Gemini's <c>usageMetadata</c>. In OpenAI's terms: prompt_tokens = promptTokenCount + toolUsePromptTokenCount;
-/// completion_tokens = candidatesTokenCount + thoughtsTokenCount, with the thoughts also shown as
-/// completion_tokens_details.reasoning_tokens (OpenAI counts reasoning inside completion tokens, and Google bills
-/// thoughts as output); cached_tokens = cachedContentTokenCount; total_tokens = totalTokenCount. A stream repeats
-/// the counts on its chunks as running totals, so the last one seen is the answer's.
+/// Gemini's <c>usageMetadata</c>, normalized: prompt tokens = promptTokenCount + toolUsePromptTokenCount;
+/// completion tokens = candidatesTokenCount + thoughtsTokenCount (OpenAI counts reasoning inside completion tokens, and
+/// Google bills thoughts as output); cached tokens = cachedContentTokenCount, which promptTokenCount already includes
+/// ("the total effective prompt size", cached content included). Gemini's context caching has no per-answer cache
+/// writes. A stream repeats the counts on its chunks as running totals, so the last one seen is the answer's.
 /// </summary>
 public struct GeminiUsage
 {
@@ -68,22 +68,6 @@ public struct GeminiUsage
         CachedTokens = Cached,
         Reported = Seen,
     };
-
-    /// <summary>Writes <c>"usage": {...}</c> in the OpenAI shape.</summary>
-    public readonly void WriteOpenAi(Utf8JsonWriter w)
-    {
-        w.WriteStartObject("usage"u8);
-        w.WriteNumber("prompt_tokens"u8, PromptTokens);
-        w.WriteNumber("completion_tokens"u8, CompletionTokens);
-        w.WriteNumber("total_tokens"u8, TotalTokens);
-        w.WriteStartObject("prompt_tokens_details"u8);
-        w.WriteNumber("cached_tokens"u8, Cached);
-        w.WriteEndObject();
-        w.WriteStartObject("completion_tokens_details"u8);
-        w.WriteNumber("reasoning_tokens"u8, Thoughts);
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
 
     private static long Count(JsonElement usage, string name) =>
         usage.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : 0;

@@ -19,6 +19,9 @@ public static class BedrockFixtures
 
     public static byte[] Bytes(string relative) => File.ReadAllBytes(Path.Combine(Dir, relative));
 
+    /// <summary>The model as the target carries it, a JSON string token (what the decoders put in the answer).</summary>
+    public static byte[] ModelJson => Encoding.UTF8.GetBytes("\"" + Model + "\"");
+
     /// <summary>JSON with insignificant whitespace removed, for comparing a fixture with what the code wrote.</summary>
     public static string Compact(string json)
     {
@@ -51,7 +54,7 @@ public static class BedrockFixtures
             UpstreamModelJson = Encoding.UTF8.GetBytes("\"" + model + "\""),
             SameNameUpstream = false,
         };
-        return new UpstreamCall(Operation.ChatCompletions, body, facts, target, RequestId);
+        return new UpstreamCall(Operation.ChatCompletions, body, facts, target, RequestId) { Created = Now.ToUnixTimeSeconds() };
     }
 }
 

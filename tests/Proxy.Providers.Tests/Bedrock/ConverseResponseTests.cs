@@ -12,6 +12,7 @@ public class ConverseResponseTests
     [InlineData("tool-only", 10, 3, 0)]
     [InlineData("length", 4, 2, 0)]
     [InlineData("guardrail", 9, 8, 0)]
+    [InlineData("reasoning", 1215, 30, 1000)]
     public void Answer_Translates_ToTheOpenAiFixture(string name, long prompt, long completion, long cached)
     {
         var settings = BedrockFixtures.Settings();
@@ -29,6 +30,23 @@ public class ConverseResponseTests
         var read = default(Usage);
         adapter.ReadUsage(upstream, ref read);
         Assert.Equal(usage, read);
+    }
+
+    [Fact]
+    public void Answer_Reasoning_BecomesReasoningEvents_WithTheSignature_AndCacheUsage()
+    {
+        var settings = BedrockFixtures.Settings();
+        using var adapter = BedrockFixtures.Adapter(settings);
+        var call = BedrockFixtures.Call(settings, """{"model":"claude","messages":[{"role":"user","content":"hi"}]}""");
+        var output = new ArrayBufferWriter<byte>();
+        var writer = new Common.EventLogWriter();
+        writer.Bind(output);
+
+        adapter.DecodeAnswer(BedrockFixtures.Bytes("converse/response-reasoning.converse.json"), call, writer);
+
+        Golden.Assert("converse/response-reasoning.events.txt", Encoding.UTF8.GetString(output.WrittenSpan));
+        Assert.True(writer.Completed);
+        Assert.Equal(200, writer.Usage.CacheWriteTokens);
     }
 
     [Fact]

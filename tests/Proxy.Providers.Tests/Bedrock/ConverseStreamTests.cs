@@ -1,17 +1,24 @@
 using System.Text;
+using Proxy.Answers;
+using Proxy.ClientApis.OpenAiChat;
 using Proxy.Providers.Bedrock.Converse;
 using Proxy.Providers.Tests.Common;
 
 namespace Proxy.Providers.Tests.Bedrock;
 
 /// <summary>
-/// ConverseStream event streams in, OpenAI chunks out (Fixtures/stream): every fixture is fed split at every byte
-/// offset and byte by byte and must give the same bytes and state as one whole read.
+/// ConverseStream event streams in (Fixtures/stream), neutral events out (the *.events.txt fixtures) and, through the
+/// OpenAI chat writer, OpenAI chunks out: every fixture is fed split at every byte offset and byte by byte and must
+/// give the same bytes and state as one whole read.
 /// </summary>
 public class ConverseStreamTests
 {
     private static Func<StreamTranscoder> Transcoder(bool includeUsage) =>
-        () => new ConverseStreamTranscoder("chatcmpl-req-1", 1_700_000_000, BedrockFixtures.Model, includeUsage, "bedrock");
+        () => new DecodingTranscoder(Decoder(), new ChatChunkWriter(1_700_000_000, includeUsage, "chatcmpl-req-1"));
+
+    private static Func<StreamTranscoder> EventLog => () => new DecodingTranscoder(Decoder(), new EventLogWriter());
+
+    private static ConverseStreamDecoder Decoder() => new(BedrockFixtures.ModelJson, "bedrock");
 
     private static byte[] Events(string name) => EventStreamEncoder.FromDescription(BedrockFixtures.Text($"stream/{name}.events.json"));
 
@@ -25,8 +32,31 @@ public class ConverseStreamTests
         Golden.Assert("stream/text.usage.sse", output);
         Assert.True(state.Completed);
         Assert.False(state.Failed);
-        Assert.Equal((1836L, 3L, 1800L), (state.Usage.PromptTokens, state.Usage.CompletionTokens, state.Usage.CachedTokens));
+        Assert.Equal((1836L, 3L, 1800L, 24L), (state.Usage.PromptTokens, state.Usage.CompletionTokens, state.Usage.CachedTokens, state.Usage.CacheWriteTokens));
         Assert.Equal(6, state.EventsWritten); // role, 2 text (the empty delta is dropped), finish, usage, [DONE]
+    }
+
+    [Theory]
+    [InlineData("text")]            // start without an id, text as escaped upstream, usage with cache reads and writes
+    [InlineData("parallel-tools")]  // tool calls indexed by tool call, not by content block; input fragments as they came
+    [InlineData("reasoning")]       // reasoning text and signature; redactedContent left out
+    [InlineData("throttled")]       // an exception frame: the error, classified, and nothing after it
+    public void Stream_Fixture_BecomesNeutralEvents(string name)
+    {
+        var (output, _) = Rechunk.EveryOffset(EventLog, Events(name));
+
+        Golden.Assert($"stream/{name}.events.txt", output);
+    }
+
+    [Fact]
+    public void Stream_Reasoning_IsLeftOutOfOpenAiChunks()
+    {
+        var (output, state) = Rechunk.EveryOffset(Transcoder(includeUsage: true), Events("reasoning"));
+
+        Golden.Assert("stream/reasoning.usage.sse", output);
+        Assert.True(state.Completed);
+        Assert.DoesNotContain("keep it brief", output, StringComparison.Ordinal);
+        Assert.Equal((1215L, 1000L, 200L), (state.Usage.PromptTokens, state.Usage.CachedTokens, state.Usage.CacheWriteTokens));
     }
 
     [Fact]

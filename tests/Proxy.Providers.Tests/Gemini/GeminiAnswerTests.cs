@@ -10,12 +10,28 @@ public class GeminiAnswerTests
     [Theory]
     [InlineData("answer-text")]    // thought parts left out, texts joined, usage with thoughts, cache and tool-use prompt
     [InlineData("answer-tools")]   // functionCall parts to tool_calls with generated ids (signature carried), finish tool_calls
-    [InlineData("answer-safety")]  // a candidate stopped by safety with no content: null content, content_filter
+    [InlineData("answer-safety")]  // a candidate stopped by safety with no content: empty content, content_filter
+    [InlineData("answer-reasoning")] // thought parts and the signature left out; usage with cached tokens
     public void Answer_Fixture_BecomesTheOpenAiCompletion(string name)
     {
         var (json, _) = Transcode(GeminiFixtures.Bytes(name + ".gemini.json"));
 
         Assert.Equal(GeminiFixtures.Normalize(GeminiFixtures.Expected(name + ".openai.json")), GeminiFixtures.Normalize(json));
+    }
+
+    [Theory]
+    [InlineData("answer-reasoning")]  // thought parts as reasoning, the signature before the text it came with, usage with cache reads
+    [InlineData("answer-tools")]      // the text's signature, then each call's signature before it (and in its id); no args is "{}"
+    public void Answer_Fixture_BecomesNeutralEvents(string name)
+    {
+        using var adapter = GeminiFixtures.Adapter();
+        var output = new ArrayBufferWriter<byte>();
+        var writer = new Common.EventLogWriter();
+        writer.Bind(output);
+
+        adapter.DecodeAnswer(GeminiFixtures.Bytes(name + ".gemini.json"), Call, writer);
+
+        Assert.Equal(GeminiFixtures.Expected(name + ".events.txt"), Encoding.UTF8.GetString(output.WrittenSpan));
     }
 
     [Fact]
@@ -82,11 +98,15 @@ public class GeminiAnswerTests
         Assert.NotEqual(ToolCallIds.Create("req-1", 0, null), ToolCallIds.Create("req-2", 0, null));
     }
 
+    private static UpstreamCall Call => GeminiFixtures.Call("""{"model":"flash","messages":[{"role":"user","content":"hi"}]}""");
+
+    /// <summary>Through the adapter, as the relay calls it: the answer decoded and written by the OpenAI chat writer.</summary>
     private static (string Json, Usage Usage) Transcode(byte[] gemini)
     {
+        using var adapter = GeminiFixtures.Adapter();
         var output = new ArrayBufferWriter<byte>();
         var usage = default(Usage);
-        GeminiAnswer.Write(gemini, GeminiFixtures.Context, output, ref usage);
+        adapter.TranscodeResponse(gemini, Call, output, ref usage);
         return (Encoding.UTF8.GetString(output.WrittenSpan), usage);
     }
 }

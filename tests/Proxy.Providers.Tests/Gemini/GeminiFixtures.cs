@@ -37,10 +37,17 @@ internal static class GeminiFixtures
             UpstreamModelJson = Encoding.UTF8.GetBytes($"\"{Model}\""),
             SameNameUpstream = false,
         };
-        return new UpstreamCall(operation, body, facts, target, RequestId);
+        return new UpstreamCall(operation, body, facts, target, RequestId) { Created = Created.ToUnixTimeSeconds() };
     }
 
     public static UpstreamCall Call(string json, Operation operation = Operation.ChatCompletions) => Call(Encoding.UTF8.GetBytes(json), operation);
+
+    /// <summary>The model as the target carries it, a JSON string token (what the decoders put in the answer).</summary>
+    public static byte[] ModelJson => Encoding.UTF8.GetBytes($"\"{Model}\"");
+
+    /// <summary>A Gemini API adapter that is never called over the network (answers are handed to it).</summary>
+    public static GeminiAdapter Adapter() =>
+        new(Settings(), new HttpMessageInvoker(new SocketsHttpHandler()), new GeminiApiEndpoint(Settings().BaseUrl!, "AIza-test"));
 
     public static AnswerContext Context => new("chatcmpl-" + RequestId, Created.ToUnixTimeSeconds(), Model, RequestId, "gem");
 

@@ -1,14 +1,17 @@
+using Proxy.Answers;
+using Proxy.ClientApis.OpenAiChat;
 using Proxy.Providers.Gemini;
 using Proxy.Providers.Tests.Common;
 
 namespace Proxy.Providers.Tests.Gemini;
 
-/// <summary>Gemini SSE in (split at every byte offset and byte by byte), OpenAI chunks out.</summary>
+/// <summary>Gemini SSE in (split at every byte offset and byte by byte), neutral events out and, through the OpenAI chat writer, OpenAI chunks out.</summary>
 public class GeminiStreamTests
 {
     [Theory]
     [InlineData("stream-text")]             // text deltas (thoughts left out, escapes kept), finish and usage at the end, CRLF events
-    [InlineData("stream-tools")]            // function calls as complete tool-call chunks, finish tool_calls
+    [InlineData("stream-tools")]            // each function call as a tool-call start and its whole arguments, finish tool_calls
+    [InlineData("stream-reasoning")]        // thought parts and signatures left out of OpenAI's chunks; usage with cached tokens
     [InlineData("stream-safety")]           // a safety stop mid-stream: finish_reason content_filter
     [InlineData("stream-repeated-finish")]  // finishReason on every chunk: one finish chunk, the last reason
     public void Stream_Fixture_BecomesOpenAiChunks(string name)
@@ -53,7 +56,7 @@ public class GeminiStreamTests
 
         Assert.False(state.Completed); // the relay reports the stream as cut
         Assert.False(state.Failed);
-        Assert.Equal(2, state.EventsWritten);
+        Assert.Equal(3, state.EventsWritten); // the role chunk, "Hel", "lo"
         Assert.DoesNotContain("[DONE]", output, StringComparison.Ordinal);
     }
 
@@ -78,5 +81,29 @@ public class GeminiStreamTests
         Assert.True(state.Completed);
     }
 
-    private static GeminiStreamTranscoder Transcoder(bool clientWantsUsage) => new(GeminiFixtures.Context, clientWantsUsage);
+    [Theory]
+    [InlineData("stream-text")]       // start with the target's model and no id, thoughts as reasoning, usage with cache reads
+    [InlineData("stream-tools")]      // one start and one whole-arguments event per call; the signature before its call, and in its id
+    [InlineData("stream-reasoning")]  // thought parts as reasoning, each thoughtSignature as a signature (the last one on an empty text)
+    [InlineData("stream-blocked")]    // a blocked prompt fails before anything starts
+    [InlineData("stream-cut")]        // no finishReason: no finish and no end (the relay reports the cut)
+    public void Stream_Fixture_BecomesNeutralEvents(string name)
+    {
+        var (output, _) = Rechunk.EveryOffset(() => new DecodingTranscoder(Decoder(), new EventLogWriter()), GeminiFixtures.Bytes(name + ".gemini.sse"));
+
+        Assert.Equal(GeminiFixtures.Expected(name + ".events.txt"), output);
+    }
+
+    [Fact]
+    public void Stream_Usage_IsNormalized_CachedTokensInsidePromptTokens()
+    {
+        var (_, state) = Rechunk.EveryOffset(() => Transcoder(clientWantsUsage: true), GeminiFixtures.Bytes("stream-reasoning.gemini.sse"));
+
+        Assert.Equal((1030L, 22L, 1024L, 0L), (state.Usage.PromptTokens, state.Usage.CompletionTokens, state.Usage.CachedTokens, state.Usage.CacheWriteTokens));
+    }
+
+    private static GeminiStreamDecoder Decoder() => new(GeminiFixtures.ModelJson, GeminiFixtures.RequestId, "gem");
+
+    private static DecodingTranscoder Transcoder(bool clientWantsUsage) =>
+        new(Decoder(), new ChatChunkWriter(GeminiFixtures.Created.ToUnixTimeSeconds(), clientWantsUsage, "chatcmpl-" + GeminiFixtures.RequestId));
 }

@@ -3,9 +3,9 @@ using System.Text.Json;
 namespace Proxy.Providers.Bedrock.Converse;
 
 /// <summary>
-/// Converse's TokenUsage in OpenAI terms. Bedrock counts inputTokens without the prompt-cache reads and writes
-/// (as Anthropic does); OpenAI's prompt_tokens includes cached tokens, so prompt = input + cache read + cache write
-/// and cached_tokens = cache read.
+/// Converse's TokenUsage, normalized. Bedrock counts inputTokens without the prompt-cache reads and writes (as
+/// Anthropic does: totalTokens = inputTokens + cacheReadInputTokens + cacheWriteInputTokens + outputTokens), so the
+/// prompt is all three; the cache reads are the cached tokens, the writes the cache-write tokens.
 /// </summary>
 internal static class ConverseUsage
 {
@@ -29,19 +29,8 @@ internal static class ConverseUsage
         usage.PromptTokens = input + cacheRead + cacheWrite;
         usage.CompletionTokens = output;
         usage.CachedTokens = cacheRead;
+        usage.CacheWriteTokens = cacheWrite;
         usage.Reported = true;
-    }
-
-    public static void Write(Utf8JsonWriter writer, in Usage usage)
-    {
-        writer.WriteStartObject("usage"u8);
-        writer.WriteNumber("prompt_tokens"u8, usage.PromptTokens);
-        writer.WriteNumber("completion_tokens"u8, usage.CompletionTokens);
-        writer.WriteNumber("total_tokens"u8, usage.PromptTokens + usage.CompletionTokens);
-        writer.WriteStartObject("prompt_tokens_details"u8);
-        writer.WriteNumber("cached_tokens"u8, usage.CachedTokens);
-        writer.WriteEndObject();
-        writer.WriteEndObject();
     }
 
     /// <summary>Finds "usage" at the top level of a Converse answer.</summary>

@@ -58,11 +58,12 @@ public sealed class GeminiGatewayTests
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         using var sse = new SseReader(await response.Content.ReadAsStreamAsync());
         var events = await sse.ReadAllAsync();
-        Assert.Equal(4, events.Count);
-        Assert.Contains("\"delta\":{\"role\":\"assistant\",\"content\":\"Hel\"}", events[0], StringComparison.Ordinal);
-        Assert.Contains("\"delta\":{\"content\":\"lo\"}", events[1], StringComparison.Ordinal);
-        Assert.Contains("\"finish_reason\":\"stop\"", events[2], StringComparison.Ordinal);
-        Assert.Equal("[DONE]", events[3]);
+        Assert.Equal(5, events.Count);
+        Assert.Contains("\"delta\":{\"role\":\"assistant\",\"content\":\"\"}", events[0], StringComparison.Ordinal);
+        Assert.Contains("\"delta\":{\"content\":\"Hel\"}", events[1], StringComparison.Ordinal);
+        Assert.Contains("\"delta\":{\"content\":\"lo\"}", events[2], StringComparison.Ordinal);
+        Assert.Contains("\"finish_reason\":\"stop\"", events[3], StringComparison.Ordinal);
+        Assert.Equal("[DONE]", events[4]);
         Assert.DoesNotContain(events, e => e.Contains("\"usage\"", StringComparison.Ordinal)); // not asked for
 
         var sent = await env.Upstream.FirstRequest();
@@ -79,7 +80,7 @@ public sealed class GeminiGatewayTests
 
         var events = await EventsUntilAbortAsync(env);
 
-        Assert.Contains("\"Hel\"", events[0], StringComparison.Ordinal);
+        Assert.Contains("\"Hel\"", events[1], StringComparison.Ordinal); // after the role chunk
         Assertions.AssertErrorShape(events[^1], "upstream_error", "upstream_stream_broken");
         Assert.DoesNotContain("[DONE]", events);
     }
@@ -93,8 +94,8 @@ public sealed class GeminiGatewayTests
 
         var events = await EventsUntilAbortAsync(env);
 
-        Assert.Equal(2, events.Count);
-        Assertions.AssertErrorShape(events[1], "upstream_error", "upstream_error", messageContains: "An internal error has occurred.");
+        Assert.Equal(3, events.Count); // the role chunk, the text, the error
+        Assertions.AssertErrorShape(events[2], "upstream_error", "upstream_error", messageContains: "An internal error has occurred.");
     }
 
     [Fact]
