@@ -149,6 +149,9 @@ public struct Usage
     /// <summary>Prompt tokens written to the provider's prompt cache (included in <see cref="PromptTokens"/>; Anthropic prices them apart).</summary>
     public long CacheWriteTokens;
 
+    /// <summary>Of the completion tokens, those the model spent reasoning (OpenAI's reasoning_tokens, Gemini's thoughts); 0 when not reported.</summary>
+    public long ReasoningTokens;
+
     public bool Reported;
 }
 

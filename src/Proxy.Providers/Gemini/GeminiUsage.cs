@@ -66,6 +66,7 @@ public struct GeminiUsage
         PromptTokens = PromptTokens,
         CompletionTokens = CompletionTokens,
         CachedTokens = Cached,
+        ReasoningTokens = Thoughts,
         Reported = Seen,
     };
 

@@ -15,6 +15,12 @@ public static class OpenAiUsageWriter
         w.WriteStartObject("prompt_tokens_details"u8);
         w.WriteNumber("cached_tokens"u8, usage.CachedTokens);
         w.WriteEndObject();
+        if (usage.ReasoningTokens > 0)
+        {
+            w.WriteStartObject("completion_tokens_details"u8);
+            w.WriteNumber("reasoning_tokens"u8, usage.ReasoningTokens);
+            w.WriteEndObject();
+        }
         w.WriteEndObject();
     }
 }
