@@ -93,6 +93,7 @@ public sealed class AnthropicStreamDecoder(string provider) : SseStreamDecoder
             case PartKind.Thinking:
                 block.Kind = BlockKind.Thinking;
                 if (!e.Thinking.IsBlankString) writer.Reasoning(e.Thinking.Of(data));
+                if (!e.Signature.IsBlankString) writer.ReasoningSignature(e.Signature.Of(data)); // streams send it as a delta; a whole block would carry it here
                 break;
             case PartKind.ToolUse:
                 block = new Block { Kind = BlockKind.Tool, Tool = _tools++ };
