@@ -2,13 +2,9 @@ using Proxy.Config;
 
 namespace Proxy.Providers.Anthropic;
 
-/// <summary>"anthropic": Claude through Anthropic's Messages API, translated from and to the OpenAI shape.</summary>
-public sealed class AnthropicKind(TimeProvider time) : IProviderKind
+/// <summary>"anthropic": Claude through Anthropic's Messages API, passed through for Messages clients, translated for the others.</summary>
+public sealed class AnthropicKind : IProviderKind
 {
-    public AnthropicKind() : this(TimeProvider.System)
-    {
-    }
-
     public string Type => "anthropic";
 
     public Uri? DefaultBaseUrl { get; } = new("https://api.anthropic.com/v1");
@@ -20,5 +16,5 @@ public sealed class AnthropicKind(TimeProvider time) : IProviderKind
     public void Validate(ProviderSettings settings, Action<string, string> error) => AnthropicSettings.Read(settings, error);
 
     public ProviderAdapter CreateAdapter(ProviderSettings settings) =>
-        new AnthropicAdapter(settings, UpstreamTransport.Create(settings), AnthropicSettings.Read(settings, null), time);
+        new AnthropicAdapter(settings, UpstreamTransport.Create(settings), AnthropicSettings.Read(settings, null));
 }

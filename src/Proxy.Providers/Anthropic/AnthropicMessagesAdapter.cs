@@ -1,44 +1,44 @@
 using System.Buffers;
 using System.Net.Http.Headers;
+using Proxy.Answers;
+using Proxy.ClientApis;
 using Proxy.Config;
+using Proxy.Ingress;
 
 namespace Proxy.Providers.Anthropic;
 
 /// <summary>
-/// Claude's Messages API behind the OpenAI API, wherever it is hosted: the request body is translated from the OpenAI
-/// shape for the host's <see cref="AnthropicDialect"/> (<see cref="AnthropicRequestWriter"/>), the answer and the
-/// stream back to it (<see cref="AnthropicResponseWriter"/>, <see cref="AnthropicStreamTranscoder"/>). A host says
-/// where the request goes and how it is authorized: Anthropic's own API (<see cref="AnthropicAdapter"/>) or Vertex AI
-/// (<see cref="Vertex.AnthropicVertexAdapter"/>). A client's <c>anthropic-beta</c> header is passed on to both.
+/// Claude's Messages API wherever it is hosted. A client that speaks Messages itself passes through: its request goes up
+/// as it is, only what the host's <see cref="AnthropicDialect"/> wants elsewhere spliced (<see cref="AnthropicPassthroughBody"/>),
+/// and the answer comes back byte for byte (<see cref="AnthropicPassthroughTranscoder"/>). Any other client's request
+/// arrives as the canonical OpenAI chat request and is translated (<see cref="AnthropicRequestWriter"/>); the answer is
+/// decoded into neutral events (<see cref="AnthropicStreamDecoder"/>, <see cref="AnthropicMessageDecoder"/>) for the
+/// client API's writer. A host says where the request goes and how it is authorized: Anthropic's own API
+/// (<see cref="AnthropicAdapter"/>) or Vertex AI (<see cref="Vertex.AnthropicVertexAdapter"/>). A client's
+/// <c>anthropic-beta</c> header is passed on to both.
 /// </summary>
-public abstract class AnthropicMessagesAdapter(ProviderSettings settings, HttpMessageInvoker invoker, AnthropicDialect dialect, TimeProvider time)
+public abstract class AnthropicMessagesAdapter(ProviderSettings settings, HttpMessageInvoker invoker, AnthropicDialect dialect)
     : ProviderAdapter(settings, invoker)
 {
-    public override bool Speaks(Proxy.ClientApis.ApiFormat format) => false;
+    private readonly AnthropicDialect _dialect = dialect;
+    private readonly byte[]? _versionProperty = dialect.VersionInBody is { } version ? AnthropicPassthroughBody.VersionProperty(version) : null;
 
-    // Until this adapter is converted to the neutral contract it answers OpenAI chat clients only (its transcoders).
-    public override Proxy.Answers.StreamDecoder CreateStreamDecoder(in UpstreamCall call) => throw new NotSupportedException("not converted yet");
-
-    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, Proxy.Answers.AnswerWriter writer) => throw new NotSupportedException("not converted yet");
+    public override bool Speaks(ApiFormat format) => format == ApiFormat.AnthropicMessages;
 
     /// <summary>Where the Messages request goes (the model is in the URL on hosts whose dialect leaves it out of the body).</summary>
     protected abstract Uri MessagesUrl(in UpstreamCall call);
 
     /// <summary>The host's own headers (credentials, version); called before the configured and the client's headers are added.</summary>
-    protected abstract void AddHostHeaders(HttpRequestHeaders headers);
+    protected abstract void AddHostHeaders(HttpRequestHeaders headers, in UpstreamCall call);
 
     public sealed override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {
         if (call.Operation != Operation.ChatCompletions)
             throw CallRejectedException.Unsupported($"Provider '{Settings.Name}' (Anthropic) has no embeddings API; route embeddings to another provider.", "model");
-        var body = new ArrayBufferWriter<byte>(call.Body.Length + 256);
-        AnthropicRequestWriter.Write(call.Body, call.Facts, call.Target.UpstreamModel, dialect, body);
-        var content = new ReadOnlyMemoryContent(body.WrittenMemory);
-        content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-        var request = new HttpRequestMessage(HttpMethod.Post, MessagesUrl(call)) { Content = content };
+        var request = new HttpRequestMessage(HttpMethod.Post, MessagesUrl(call)) { Content = Speaks(call.Api.Format) ? Passthrough(call) : Translated(call) };
         UpstreamTransport.SetVersion(request, Settings.BaseUrl!);
         var headers = request.Headers;
-        AddHostHeaders(headers);
+        AddHostHeaders(headers, call);
         foreach (var (name, value) in Settings.Headers) headers.TryAddWithoutValidation(name, value);
         // Beta features are the client's choice; a configured anthropic-beta header and the client's are both sent.
         if (call.ClientHeaders is { } client && client.TryGetValue("anthropic-beta", out var beta))
@@ -52,13 +52,31 @@ public abstract class AnthropicMessagesAdapter(ProviderSettings settings, HttpMe
         return request;
     }
 
-    public override StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) =>
-        new AnthropicStreamTranscoder(Settings.Name, call.Facts.IncludeUsage, time.GetUtcNow().ToUnixTimeSeconds());
+    /// <summary>The client's own Messages request, spliced for the host.</summary>
+    private SplicedContent Passthrough(in UpstreamCall call) =>
+        new(call.Body, AnthropicPassthroughBody.Plan(call.Body.Span, call.Facts, _dialect, _versionProperty, call.Target));
 
-    public override void TranscodeResponse(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, IBufferWriter<byte> output, ref Usage usage) =>
-        AnthropicResponseWriter.Write(upstreamBody, time.GetUtcNow().ToUnixTimeSeconds(), output, ref usage);
+    /// <summary>The canonical OpenAI chat request, written as a Messages request for the host.</summary>
+    private ReadOnlyMemoryContent Translated(in UpstreamCall call)
+    {
+        var body = new ArrayBufferWriter<byte>(call.Body.Length + 256);
+        AnthropicRequestWriter.Write(call.Body, call.Facts, call.Target.UpstreamModel, _dialect, body);
+        var content = new ReadOnlyMemoryContent(body.WrittenMemory);
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        return content;
+    }
 
-    public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage) => AnthropicResponseWriter.ReadUsage(upstreamBody, ref usage);
+    /// <summary>Whether the call passes the client's own Messages request through (then its headers may say the API version).</summary>
+    protected bool PassesThrough(in UpstreamCall call) => Speaks(call.Api.Format);
+
+    public override StreamDecoder CreateStreamDecoder(in UpstreamCall call) => new AnthropicStreamDecoder(Settings.Name);
+
+    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, AnswerWriter writer) =>
+        AnthropicMessageDecoder.Decode(upstreamBody, writer);
+
+    protected override StreamTranscoder CreatePassthroughTranscoder(in UpstreamCall call) => new AnthropicPassthroughTranscoder();
+
+    public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage) => AnthropicMessageDecoder.ReadUsage(upstreamBody, ref usage);
 
     public override UpstreamFailure ClassifyError(int status, ReadOnlySpan<byte> body) => AnthropicErrors.Classify(Settings.Name, status, body);
 }

@@ -11,7 +11,7 @@ public sealed record AnthropicSettings
 
     public static readonly IReadOnlyCollection<string> Fields = ["anthropic_version", "default_max_tokens"];
 
-    /// <summary>Sent as the <c>anthropic-version</c> header.</summary>
+    /// <summary>Sent as the <c>anthropic-version</c> header, unless a Messages client passing through sent its own.</summary>
     public string Version { get; init; } = DefaultVersion;
 
     /// <summary><c>max_tokens</c> when the client sends neither max_tokens nor max_completion_tokens.</summary>

@@ -35,13 +35,16 @@ internal enum PartKind : byte
     Other,
     Text,
     ToolUse,
+    Thinking,
     TextDelta,
     InputJsonDelta,
+    ThinkingDelta,
+    SignatureDelta,
 }
 
 /// <summary>
-/// The fields of one Anthropic stream event the transcoder uses, read in one pass whatever their order, as ranges into
-/// the event's data so text can be copied to the client without being decoded and encoded again.
+/// The fields of one Anthropic stream event the decoders use, read in one pass whatever their order, as ranges into
+/// the event's data so text crosses to the client without being decoded and encoded again.
 /// </summary>
 internal ref struct AnthropicStreamEvent
 {
@@ -50,10 +53,13 @@ internal ref struct AnthropicStreamEvent
     public PartKind Kind;
     public TokenRange Text;
     public TokenRange PartialJson;
+    public TokenRange Thinking;
+    public TokenRange Signature;
     public TokenRange Id;
     public TokenRange Name;
     public TokenRange Model;
     public TokenRange StopReason;
+    public TokenRange StopSequence;
     public TokenRange ErrorType;
     public TokenRange ErrorMessage;
 
@@ -105,10 +111,13 @@ internal ref struct AnthropicStreamEvent
             }
             else if (reader.ValueTextEquals("text"u8)) Text = ReadRange(ref reader);
             else if (reader.ValueTextEquals("partial_json"u8)) PartialJson = ReadRange(ref reader);
+            else if (reader.ValueTextEquals("thinking"u8)) Thinking = ReadRange(ref reader);
+            else if (reader.ValueTextEquals("signature"u8)) Signature = ReadRange(ref reader);
             else if (reader.ValueTextEquals("id"u8)) Id = ReadRange(ref reader);
             else if (reader.ValueTextEquals("name"u8)) Name = ReadRange(ref reader);
             else if (reader.ValueTextEquals("model"u8)) Model = ReadRange(ref reader);
             else if (reader.ValueTextEquals("stop_reason"u8)) StopReason = ReadRange(ref reader);
+            else if (reader.ValueTextEquals("stop_sequence"u8)) StopSequence = ReadRange(ref reader);
             else if (reader.ValueTextEquals("message"u8) && isError) ErrorMessage = ReadRange(ref reader);
             else if (reader.ValueTextEquals("usage"u8)) ReadUsage(ref reader, ref tokens);
             else
@@ -160,7 +169,35 @@ internal ref struct AnthropicStreamEvent
         r.TokenType != JsonTokenType.String ? PartKind.Other
         : r.ValueTextEquals("text_delta"u8) ? PartKind.TextDelta
         : r.ValueTextEquals("input_json_delta"u8) ? PartKind.InputJsonDelta
+        : r.ValueTextEquals("thinking_delta"u8) ? PartKind.ThinkingDelta
+        : r.ValueTextEquals("signature_delta"u8) ? PartKind.SignatureDelta
         : r.ValueTextEquals("text"u8) ? PartKind.Text
         : r.ValueTextEquals("tool_use"u8) ? PartKind.ToolUse
+        : r.ValueTextEquals("thinking"u8) ? PartKind.Thinking
         : PartKind.Other;
+
+    /// <summary>
+    /// Only the event's top-level <c>type</c>, for the passthrough, which reads no more of most events: Anthropic writes
+    /// <c>type</c> first, so a text delta costs a few tokens. Unknown for data that is not a JSON object with a type.
+    /// </summary>
+    public static EventType PeekType(ReadOnlySpan<byte> data)
+    {
+        var reader = new Utf8JsonReader(data);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return EventType.Unknown;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool isType = reader.ValueTextEquals("type"u8);
+                reader.Read();
+                if (isType) return TypeOf(ref reader);
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: the client gets it as it came, and judges it.
+        }
+        return EventType.Unknown;
+    }
 }

@@ -3,10 +3,10 @@ using System.Text.Json;
 namespace Proxy.Providers.Anthropic;
 
 /// <summary>
-/// Anthropic's usage counts and their OpenAI form. Anthropic's <c>input_tokens</c> counts only the input that was
-/// neither read from nor written to the prompt cache; OpenAI's <c>prompt_tokens</c> counts all of it. So
-/// prompt_tokens = input_tokens + cache_read_input_tokens + cache_creation_input_tokens, and
-/// prompt_tokens_details.cached_tokens = cache_read_input_tokens.
+/// Anthropic's usage counts, normalized at this edge. Anthropic's <c>input_tokens</c> counts only the input that was
+/// neither read from nor written to the prompt cache; the gateway's prompt tokens (OpenAI's convention) count all of
+/// it. So prompt = input_tokens + cache_read_input_tokens + cache_creation_input_tokens, cached =
+/// cache_read_input_tokens, cache writes = cache_creation_input_tokens.
 /// </summary>
 internal struct AnthropicTokens
 {
@@ -45,24 +45,21 @@ internal struct AnthropicTokens
         if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n)) field = n;
     }
 
+    /// <summary>The counts in the gateway's normalized form (OpenAI's convention; cache writes kept apart too, as Anthropic prices them apart).</summary>
     public readonly void ApplyTo(ref Providers.Usage usage)
     {
         usage.PromptTokens = Prompt;
         usage.CompletionTokens = Output;
         usage.CachedTokens = CacheRead;
+        usage.CacheWriteTokens = CacheCreation;
         usage.Reported = Seen;
     }
 
-    /// <summary>Writes <c>"usage":{...}</c> in OpenAI's shape.</summary>
-    public readonly void WriteOpenAi(Utf8JsonWriter w)
+    /// <summary>The normalized usage, for a writer's SetUsage.</summary>
+    public readonly Providers.Usage ToUsage()
     {
-        w.WriteStartObject("usage"u8);
-        w.WriteNumber("prompt_tokens"u8, Prompt);
-        w.WriteNumber("completion_tokens"u8, Output);
-        w.WriteNumber("total_tokens"u8, Prompt + Output);
-        w.WriteStartObject("prompt_tokens_details"u8);
-        w.WriteNumber("cached_tokens"u8, CacheRead);
-        w.WriteEndObject();
-        w.WriteEndObject();
+        var usage = default(Providers.Usage);
+        ApplyTo(ref usage);
+        return usage;
     }
 }

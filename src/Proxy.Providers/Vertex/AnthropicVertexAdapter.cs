@@ -7,17 +7,18 @@ namespace Proxy.Providers.Vertex;
 
 /// <summary>
 /// Claude on Vertex AI (publisher anthropic): the Messages request without <c>model</c> and with
-/// <c>anthropic_version: vertex-2023-10-16</c> (<see cref="AnthropicDialect.Vertex"/>), POSTed to the model's
-/// <c>:rawPredict</c>, or <c>:streamRawPredict</c> for a stream; answers and streams are Anthropic's own. The bearer
-/// token is put on by the <see cref="GoogleAuthHandler"/> in front of the pool, so no credential is added here.
+/// <c>anthropic_version: vertex-2023-10-16</c> (<see cref="AnthropicDialect.Vertex"/>; a Messages client's own
+/// anthropic_version is kept), POSTed to the model's <c>:rawPredict</c>, or <c>:streamRawPredict</c> for a stream;
+/// answers and streams are Anthropic's own. No version header: Vertex takes it in the body. The bearer token is put on
+/// by the <see cref="GoogleAuthHandler"/> in front of the pool, so no credential is added here.
 /// </summary>
-public sealed class AnthropicVertexAdapter(ProviderSettings settings, HttpMessageInvoker invoker, VertexLocation location, int defaultMaxTokens, TimeProvider? time = null)
-    : AnthropicMessagesAdapter(settings, invoker, AnthropicDialect.Vertex(defaultMaxTokens), time ?? TimeProvider.System)
+public sealed class AnthropicVertexAdapter(ProviderSettings settings, HttpMessageInvoker invoker, VertexLocation location, int defaultMaxTokens)
+    : AnthropicMessagesAdapter(settings, invoker, AnthropicDialect.Vertex(defaultMaxTokens))
 {
     protected override Uri MessagesUrl(in UpstreamCall call) =>
         location.ModelUrl("anthropic", call.Target.UpstreamModel, call.Facts.Stream ? "streamRawPredict" : "rawPredict");
 
-    protected override void AddHostHeaders(HttpRequestHeaders headers)
+    protected override void AddHostHeaders(HttpRequestHeaders headers, in UpstreamCall call)
     {
     }
 

@@ -10,7 +10,7 @@ public class AnthropicResponseTests
     private static (string Json, Usage Usage) Transcode(byte[] message)
     {
         var adapter = Adapter();
-        var call = Fixture.Call(adapter.Settings, """{"model":"c","messages":[]}"""u8.ToArray(), Model);
+        var call = Call(adapter, """{"model":"c","messages":[]}"""u8.ToArray());
         var output = new ArrayBufferWriter<byte>();
         var usage = default(Usage);
         adapter.TranscodeResponse(message, call, output, ref usage);
@@ -24,7 +24,7 @@ public class AnthropicResponseTests
 
         Fixture.JsonEqual(Fixture.Text("Anthropic", "text.openai.json"), json);
         // prompt_tokens counts all input, as OpenAI's does: 12 uncached + 2000 read from cache + 100 written to it.
-        Assert.Equal(new Usage { PromptTokens = 2112, CompletionTokens = 5, CachedTokens = 2000, Reported = true }, usage);
+        Assert.Equal(new Usage { PromptTokens = 2112, CompletionTokens = 5, CachedTokens = 2000, CacheWriteTokens = 100, Reported = true }, usage);
     }
 
     [Fact]
@@ -77,7 +77,70 @@ public class AnthropicResponseTests
         var usage = default(Usage);
         Adapter().ReadUsage(Fixture.Bytes("Anthropic", "text.message.json"), ref usage);
 
-        Assert.Equal(2112, usage.PromptTokens);
-        Assert.Equal(2000, usage.CachedTokens);
+        Assert.Equal(new Usage { PromptTokens = 2112, CompletionTokens = 5, CachedTokens = 2000, CacheWriteTokens = 100, Reported = true }, usage);
+    }
+
+    [Fact]
+    public void ReadUsage_OfABodyThatIsNoMessage_LeavesTheUsageAlone()
+    {
+        var usage = default(Usage);
+        Adapter().ReadUsage("<html>"u8, ref usage);
+
+        Assert.False(usage.Reported);
+    }
+
+    private static string[] Events(string message)
+    {
+        var adapter = Adapter();
+        var writer = new EventLogWriter();
+        var output = new ArrayBufferWriter<byte>();
+        writer.Bind(output);
+        adapter.DecodeAnswer(Encoding.UTF8.GetBytes(message), Call(adapter, """{"model":"c","messages":[]}"""u8.ToArray()), writer);
+        Assert.True(writer.Completed);
+        return Encoding.UTF8.GetString(output.WrittenSpan).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    [Fact]
+    public void Decode_Message_GivesItsBlocksInOrder_ThinkingWithItsSignature()
+    {
+        var events = Events(Fixture.Text("Anthropic", "text.message.json"));
+
+        Assert.Equal(
+        [
+            "start \"msg_01XFDUDYJgAACzvnptvVoYEL\" \"claude-sonnet-4-5-20250929\"",
+            "reasoning \"The user greets me.\"",
+            "signature \"EqQBCgIYAhIM\"",
+            "text \"Hello \"",
+            "text \"w\\u00f6rld \\\"quoted\\\" ✓\"", // as the upstream escaped it
+            "finish Stop",
+            "end prompt=2112 completion=5 cached=2000 written=100",
+        ], events);
+    }
+
+    [Fact]
+    public void Decode_ToolUse_GivesEachCallItsInputAsOneArgumentsString()
+    {
+        var events = Events(Fixture.Text("Anthropic", "tool-use.message.json"));
+
+        Assert.Equal(
+        [
+            "start \"msg_02\" \"claude-sonnet-4-5-20250929\"",
+            "text \"I'll check both.\"",
+            "tool 0 \"toolu_01A\" \"get_weather\"",
+            "arguments 0 \"{\\\"city\\\":\\\"Paris\\\",\\\"units\\\":[\\\"C\\\",\\\"F\\\"]}\"",
+            "tool 1 \"toolu_01B\" \"get_day\"",
+            "arguments 1 \"{}\"",
+            "finish ToolCalls",
+            "end prompt=300 completion=60 cached=0 written=0",
+        ], events);
+    }
+
+    [Fact]
+    public void Decode_StopSequence_TravelsWithItsValue_WhereverTheFieldsAre()
+    {
+        // content after the stop fields, id and model last: the events still begin with Start.
+        var events = Events("""{"stop_reason":"stop_sequence","stop_sequence":"\n\nEND","content":[{"type":"text","text":"x"}],"usage":{"input_tokens":3,"output_tokens":1},"id":"m","model":"c"}""");
+
+        Assert.Equal(["start \"m\" \"c\"", "text \"x\"", "finish StopSequence \"\\n\\nEND\"", "end prompt=3 completion=1 cached=0 written=0"], events);
     }
 }

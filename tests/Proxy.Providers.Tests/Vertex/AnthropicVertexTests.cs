@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Proxy.Config;
+using Proxy.Providers.Tests.Anthropic;
 using Proxy.Providers.Tests.Common;
 using Proxy.Providers.Vertex;
 
@@ -22,13 +23,13 @@ public class AnthropicVertexTests
     {
         var settings = new ProviderSettings { Name = Name, Type = "vertex", BaseUrl = VertexLocation.GlobalBaseUrl };
         return new AnthropicVertexAdapter(settings, new HttpMessageInvoker(new SocketsHttpHandler()),
-            new VertexLocation(VertexLocation.GlobalBaseUrl, "my-proj", region), defaultMaxTokens, FixedTime.At1700000000);
+            new VertexLocation(VertexLocation.GlobalBaseUrl, "my-proj", region), defaultMaxTokens);
     }
 
     private static (HttpRequestMessage Request, string Body) Build(string openAiBody, AnthropicVertexAdapter? adapter = null, IHeaderDictionary? clientHeaders = null)
     {
         adapter ??= Adapter();
-        var request = adapter.BuildRequest(Fixture.Call(adapter.Settings, Encoding.UTF8.GetBytes(openAiBody), Model, clientHeaders: clientHeaders));
+        var request = adapter.BuildRequest(AnthropicTestSupport.Call(adapter, Encoding.UTF8.GetBytes(openAiBody), Model, clientHeaders));
         return (request, Encoding.UTF8.GetString(Fixture.ContentBytes(request)));
     }
 
@@ -90,7 +91,7 @@ public class AnthropicVertexTests
     public void Response_IsTranslatedAsAnthropics(string answer, string expected)
     {
         var adapter = Adapter();
-        var call = Fixture.Call(adapter.Settings, """{"model":"c","messages":[]}"""u8.ToArray(), Model);
+        var call = AnthropicTestSupport.Call(adapter, """{"model":"c","messages":[]}"""u8.ToArray(), Model);
         var output = new ArrayBufferWriter<byte>();
         var usage = default(Usage);
 
@@ -107,7 +108,7 @@ public class AnthropicVertexTests
     public void Stream_IsTranscodedAsAnthropics_AtEveryOffset(string stream, string expected)
     {
         var adapter = Adapter();
-        var call = Fixture.Call(adapter.Settings, """{"model":"c","stream":true,"stream_options":{"include_usage":true},"messages":[]}"""u8.ToArray(), Model);
+        var call = AnthropicTestSupport.Call(adapter, """{"model":"c","stream":true,"stream_options":{"include_usage":true},"messages":[]}"""u8.ToArray(), Model);
 
         var (output, state) = Rechunk.EveryOffset(() => adapter.CreateStreamTranscoder(call), Fixture.Bytes("Anthropic", stream));
 
