@@ -67,6 +67,8 @@ public abstract class ClientApi
 
     public static ClientApi OpenAiEmbeddings { get; } = new OpenAiChat.OpenAiEmbeddingsApi();
 
+    public static ClientApi AnthropicMessages { get; } = new AnthropicMessages.AnthropicMessagesApi();
+
     /// <summary>Every client API the gateway serves (metrics make their series up front).</summary>
-    public static IReadOnlyList<ClientApi> All => [OpenAiChat, OpenAiEmbeddings];
+    public static IReadOnlyList<ClientApi> All => [OpenAiChat, OpenAiEmbeddings, AnthropicMessages];
 }
