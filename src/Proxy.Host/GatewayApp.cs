@@ -157,6 +157,8 @@ public static class GatewayApp
 
         app.MapPost("/v1/chat/completions", proxy.ChatCompletions);
         app.MapPost("/v1/embeddings", proxy.Embeddings);
+        app.MapPost("/v1/messages", proxy.Messages);
+        app.MapPost("/v1/messages/count_tokens", proxy.CountTokens);
         app.MapGet("/v1/models", models.List);
         app.MapGet("/v1/models/{**model}", models.Get);
         app.MapGet("/v1/health", health.Health);
@@ -168,7 +170,7 @@ public static class GatewayApp
     {
         RequestIds.Assign(ctx);
         return ErrorResponses.WriteAsync(ctx, 404,
-            $"Unknown path '{ctx.Request.Method} {ctx.Request.Path}'. This gateway serves POST /v1/chat/completions, POST /v1/embeddings and GET /v1/models.",
+            $"Unknown path '{ctx.Request.Method} {ctx.Request.Path}'. This gateway serves POST /v1/chat/completions, POST /v1/embeddings, POST /v1/messages (and /v1/messages/count_tokens) and GET /v1/models.",
             OpenAiError.NotFound, code: "unknown_path");
     }
 }

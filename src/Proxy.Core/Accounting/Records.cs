@@ -30,7 +30,7 @@ internal static class Records
         {
             RequestId = requestId,
             StartedAt = o.StartedAt,
-            Operation = operation == Operation.Embeddings ? "embeddings" : "chat.completions",
+            Operation = operation switch { Operation.Embeddings => "embeddings", Operation.CountTokens => "count_tokens", _ => "chat.completions" },
             KeyId = o.KeyId,
             Route = o.Route?.Name,
             Provider = o.Target?.Provider.Name,

@@ -69,6 +69,8 @@ public abstract class ClientApi
 
     public static ClientApi AnthropicMessages { get; } = new AnthropicMessages.AnthropicMessagesApi();
 
+    public static ClientApi AnthropicCountTokens { get; } = new AnthropicMessages.AnthropicCountTokensApi();
+
     /// <summary>Every client API the gateway serves (metrics make their series up front).</summary>
-    public static IReadOnlyList<ClientApi> All => [OpenAiChat, OpenAiEmbeddings, AnthropicMessages];
+    public static IReadOnlyList<ClientApi> All => [OpenAiChat, OpenAiEmbeddings, AnthropicMessages, AnthropicCountTokens];
 }

@@ -26,6 +26,10 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
 
     public Task Embeddings(HttpContext ctx) => HandleAsync(ctx, ClientApi.OpenAiEmbeddings);
 
+    public Task Messages(HttpContext ctx) => HandleAsync(ctx, ClientApi.AnthropicMessages);
+
+    public Task CountTokens(HttpContext ctx) => HandleAsync(ctx, ClientApi.AnthropicCountTokens);
+
     private async Task HandleAsync(HttpContext ctx, ClientApi api)
     {
         long start = Stopwatch.GetTimestamp();

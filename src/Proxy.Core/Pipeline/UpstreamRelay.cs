@@ -154,7 +154,8 @@ public static class UpstreamRelay
         {
             res.StatusCode = 200;
             res.ContentType = "application/json";
-            adapter.ReadUsage(answer.Span, ref outcome.Usage);
+            // A token count is not usage: nothing was generated or billed.
+            if (call.Operation != Operation.CountTokens) adapter.ReadUsage(answer.Span, ref outcome.Usage);
             outcome.CaptureResponse(answer.Span);
             res.ContentLength = answer.Length;
             await res.BodyWriter.WriteAsync(answer.Memory, clientAborted);

@@ -13,6 +13,9 @@ public enum Operation
 {
     ChatCompletions,
     Embeddings,
+
+    /// <summary>Anthropic's token counting (<c>POST /v1/messages/count_tokens</c>): only hosts of Claude's own API answer it.</summary>
+    CountTokens,
 }
 
 /// <summary>One call to one target: the client's original bytes and the facts the ingress peeked from them.</summary>

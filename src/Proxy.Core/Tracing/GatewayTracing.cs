@@ -131,7 +131,8 @@ public static class GatewayTracing
         }
     }
 
-    private static string OperationName(Operation operation) => operation == Operation.Embeddings ? "embeddings" : "chat";
+    private static string OperationName(Operation operation) =>
+        operation switch { Operation.Embeddings => "embeddings", Operation.CountTokens => "count_tokens", _ => "chat" };
 
     /// <summary>The gen_ai.system value for a provider type (well-known values where the convention has one).</summary>
     private static string System(string providerType) => providerType switch

@@ -11,6 +11,7 @@ namespace Proxy.Providers.Anthropic;
 public sealed class AnthropicAdapter : AnthropicMessagesAdapter
 {
     private readonly Uri _messagesUrl;
+    private readonly Uri _countTokensUrl;
     private readonly AnthropicSettings _anthropic;
 
     public AnthropicAdapter(ProviderSettings settings, HttpMessageInvoker invoker, AnthropicSettings anthropic)
@@ -18,10 +19,11 @@ public sealed class AnthropicAdapter : AnthropicMessagesAdapter
     {
         var baseUrl = settings.BaseUrl ?? throw new ArgumentException("base_url is required", nameof(settings));
         _messagesUrl = new Uri(baseUrl.ToString().TrimEnd('/') + "/messages");
+        _countTokensUrl = new Uri(baseUrl.ToString().TrimEnd('/') + "/messages/count_tokens");
         _anthropic = anthropic;
     }
 
-    protected override Uri MessagesUrl(in UpstreamCall call) => _messagesUrl;
+    protected override Uri MessagesUrl(in UpstreamCall call) => CountsTokens(call) ? _countTokensUrl : _messagesUrl;
 
     protected override void AddHostHeaders(HttpRequestHeaders headers, in UpstreamCall call)
     {

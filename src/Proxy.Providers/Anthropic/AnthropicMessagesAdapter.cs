@@ -33,7 +33,7 @@ public abstract class AnthropicMessagesAdapter(ProviderSettings settings, HttpMe
 
     public sealed override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {
-        if (call.Operation != Operation.ChatCompletions)
+        if (call.Operation == Operation.Embeddings)
             throw CallRejectedException.Unsupported($"Provider '{Settings.Name}' (Anthropic) has no embeddings API; route embeddings to another provider.", "model");
         var request = new HttpRequestMessage(HttpMethod.Post, MessagesUrl(call)) { Content = Speaks(call.Api.Format) ? Passthrough(call) : Translated(call) };
         UpstreamTransport.SetVersion(request, Settings.BaseUrl!);
@@ -54,7 +54,12 @@ public abstract class AnthropicMessagesAdapter(ProviderSettings settings, HttpMe
 
     /// <summary>The client's own Messages request, spliced for the host.</summary>
     private SplicedContent Passthrough(in UpstreamCall call) =>
-        new(call.Body, AnthropicPassthroughBody.Plan(call.Body.Span, call.Facts, _dialect, _versionProperty, call.Target));
+        new(call.Body, AnthropicPassthroughBody.Plan(call.Body.Span, call.Facts, CountsTokens(call) ? ModelInBody : _dialect, _versionProperty, call.Target));
+
+    /// <summary>Token counting takes the model in the body on every host (Vertex AI's count-tokens endpoint too).</summary>
+    private static readonly AnthropicDialect ModelInBody = AnthropicDialect.Api(AnthropicSettings.DefaultMaxTokensValue);
+
+    protected static bool CountsTokens(in UpstreamCall call) => call.Operation == Operation.CountTokens;
 
     /// <summary>The canonical OpenAI chat request, written as a Messages request for the host.</summary>
     private ReadOnlyMemoryContent Translated(in UpstreamCall call)

@@ -15,8 +15,10 @@ namespace Proxy.Providers.Vertex;
 public sealed class AnthropicVertexAdapter(ProviderSettings settings, HttpMessageInvoker invoker, VertexLocation location, int defaultMaxTokens)
     : AnthropicMessagesAdapter(settings, invoker, AnthropicDialect.Vertex(defaultMaxTokens))
 {
+    /// <summary>Vertex AI counts Claude's tokens at one endpoint for every model, named in the body (Google's "Count tokens for Claude models").</summary>
     protected override Uri MessagesUrl(in UpstreamCall call) =>
-        location.ModelUrl("anthropic", call.Target.UpstreamModel, call.Facts.Stream ? "streamRawPredict" : "rawPredict");
+        CountsTokens(call) ? location.ModelUrl("anthropic", "count-tokens", "rawPredict")
+        : location.ModelUrl("anthropic", call.Target.UpstreamModel, call.Facts.Stream ? "streamRawPredict" : "rawPredict");
 
     protected override void AddHostHeaders(HttpRequestHeaders headers, in UpstreamCall call)
     {

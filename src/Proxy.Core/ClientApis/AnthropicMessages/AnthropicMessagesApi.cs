@@ -27,6 +27,11 @@ public sealed class AnthropicMessagesApi : ClientApi
 
     public override bool IsOwnErrorShape(ReadOnlySpan<byte> body) => MessagesErrors.IsOwnShape(body);
 
+    /// <summary>Anthropic's own "overloaded" status: its SDKs retry it, so a passthrough keeps it rather than the 503 OpenAI clients get.</summary>
+    public override bool KeepsStatus(int upstreamStatus) => upstreamStatus == 529;
+
+    public override string KeyHint => "Send your gateway key as 'x-api-key: KEY' (or 'Authorization: Bearer KEY').";
+
     // The message is dated by nothing in Anthropic's shape, so `created` goes unused; ids are Anthropic's msg_ style.
     public override AnswerWriter CreateStreamWriter(in UpstreamCall call, long created) =>
         new MessageStreamWriter("msg_" + call.RequestId, call.Target?.UpstreamModelJson);
