@@ -37,6 +37,8 @@ public sealed class OpenAiResponsesSseTranscoder : SseEventTranscoder
 
     protected override void OnEvent(ReadOnlySpan<byte> evt, IBufferWriter<byte> output, ref StreamState state)
     {
+        // The terminal event ends the answer: anything a server sends after it (a stray [DONE]) is not the client's.
+        if (state.Completed || state.Failed) return;
         var dest = output.GetSpan(evt.Length + 2);
         evt.CopyTo(dest);
         EventEnd.CopyTo(dest[evt.Length..]);

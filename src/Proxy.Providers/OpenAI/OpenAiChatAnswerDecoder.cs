@@ -87,7 +87,7 @@ public static class OpenAiChatAnswerDecoder
                 : "the answer has no choices");
         }
 
-        writer.Start(id, model);
+        writer.Start(RawJson.NonEmpty(id), RawJson.NonEmpty(model));
         Choice(json, ref choice, writer);
         if (hasUsage) writer.SetUsage(usage);
         writer.End();

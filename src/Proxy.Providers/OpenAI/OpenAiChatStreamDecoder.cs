@@ -8,11 +8,11 @@ namespace Proxy.Providers.OpenAI;
 
 /// <summary>
 /// An OpenAI chat.completion.chunk stream (OpenAI, Azure OpenAI, compatible servers, the mock) read into neutral
-/// events, for clients that speak another API. The first chunk starts the answer with its id and model; each delta's
-/// reasoning (DeepSeek's and vLLM's <c>reasoning_content</c>, OpenRouter's and newer vLLM's <c>reasoning</c>), content,
-/// refusal and tool calls follow in that order; finish_reason finishes it; a usage object sets the usage (the last
-/// one wins); <c>data: [DONE]</c> ends it. An error event (<c>{"error":{...}}</c> without choices, or an
-/// <c>event: error</c>) fails it; an SSE comment is a keep-alive.
+/// events, for clients that speak another API. The first chunk with an id or a choice starts the answer with its id
+/// and model; each delta's reasoning (DeepSeek's and vLLM's <c>reasoning_content</c>, OpenRouter's and newer vLLM's
+/// <c>reasoning</c>), content, refusal and tool calls follow in that order; finish_reason finishes it; a usage object
+/// sets the usage (the last one wins); <c>data: [DONE]</c> ends it. An error event (<c>{"error":{...}}</c> without
+/// choices, or an <c>event: error</c>) fails it; an SSE comment is a keep-alive.
 /// <para>
 /// A refusal is OpenAI's text in its own field; it goes on as text. OpenAI documents no finish_reason for it (a refused
 /// answer ends with "stop"), so the finish reason is whatever the chunk says, never invented.
@@ -21,8 +21,10 @@ namespace Proxy.Providers.OpenAI;
 /// Only choice 0 is read: n &gt; 1 has no translation (Anthropic's and the Responses API's answers hold one message),
 /// and the canonical request the gateway writes for those clients never asks for more.
 /// </para>
+/// <para>
 /// Strings are handed on as the upstream escaped them, straight from the event's bytes: nothing is allocated per event
 /// beyond what the writer needs. One instance per stream.
+/// </para>
 /// </summary>
 public sealed class OpenAiChatStreamDecoder(string provider) : SseStreamDecoder
 {
@@ -44,6 +46,9 @@ public sealed class OpenAiChatStreamDecoder(string provider) : SseStreamDecoder
         }
         if (data.SequenceEqual("[DONE]"u8))
         {
+            // An answer with nothing in it still starts before it ends.
+            if (!_started) writer.Start(default, default);
+            _started = true;
             writer.End();
             return;
         }
@@ -71,11 +76,7 @@ public sealed class OpenAiChatStreamDecoder(string provider) : SseStreamDecoder
 
     private void Chunk(ReadOnlySpan<byte> json, AnswerWriter writer)
     {
-        if (!_started)
-        {
-            _started = true;
-            Start(json, writer);
-        }
+        if (!_started) _started = TryStart(json, writer);
         var reader = new Utf8JsonReader(json);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a chunk is a JSON object");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -102,23 +103,33 @@ public sealed class OpenAiChatStreamDecoder(string provider) : SseStreamDecoder
         }
     }
 
-    /// <summary>The answer's id and model, wherever they stand in the first chunk (once per stream).</summary>
-    private static void Start(ReadOnlySpan<byte> json, AnswerWriter writer)
+    /// <summary>
+    /// Starts the answer with the chunk's id and model, wherever they stand in it, once a chunk has either an id or a
+    /// choice. Azure's first chunk has neither (<c>"id":""</c>, prompt filter results only): the answer starts at the
+    /// next one, with the real id.
+    /// </summary>
+    private static bool TryStart(ReadOnlySpan<byte> json, AnswerWriter writer)
     {
         ReadOnlySpan<byte> id = default, model = default;
+        bool hasChoice = false;
         var reader = new Utf8JsonReader(json);
-        if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            bool isId = reader.ValueTextEquals("id"u8), isModel = reader.ValueTextEquals("model"u8), isChoices = reader.ValueTextEquals("choices"u8);
+            reader.Read();
+            if (isId) id = RawJson.NonEmpty(RawJson.StringToken(json, reader));
+            else if (isModel) model = RawJson.NonEmpty(RawJson.StringToken(json, reader));
+            else if (isChoices && reader.TokenType == JsonTokenType.StartArray)
             {
-                bool isId = reader.ValueTextEquals("id"u8), isModel = reader.ValueTextEquals("model"u8);
-                reader.Read();
-                if (isId) id = RawJson.StringToken(json, reader);
-                else if (isModel) model = RawJson.StringToken(json, reader);
-                else reader.Skip();
+                var probe = reader;
+                hasChoice = probe.Read() && probe.TokenType == JsonTokenType.StartObject;
             }
+            reader.Skip();
         }
+        if (id.IsEmpty && !hasChoice) return false;
         writer.Start(id, model);
+        return true;
     }
 
     private void Choices(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, AnswerWriter writer)

@@ -15,6 +15,9 @@ internal static class RawJson
     public static ReadOnlySpan<byte> StringToken(ReadOnlySpan<byte> json, scoped in Utf8JsonReader reader) =>
         reader.TokenType == JsonTokenType.String ? Token(json, reader) : default;
 
+    /// <summary>The token, or nothing for an empty string (Azure's first chunk has <c>"id":""</c>): writers then use their own.</summary>
+    public static ReadOnlySpan<byte> NonEmpty(ReadOnlySpan<byte> token) => IsEmpty(token) ? default : token;
+
     /// <summary>True for a string token with nothing in it (<c>""</c>), or none at all: no event is worth sending for it.</summary>
     public static bool IsEmpty(ReadOnlySpan<byte> token) => token.Length <= 2;
 
