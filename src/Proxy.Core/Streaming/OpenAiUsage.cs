@@ -37,7 +37,11 @@ public static class OpenAiUsage
         return false;
     }
 
-    private static void ReadUsageObject(ref Utf8JsonReader reader, ref Usage usage)
+    /// <summary>
+    /// Reads a usage object whose StartObject the reader is on (chat's prompt/completion names or the Responses API's
+    /// input/output names), leaving it on the EndObject. Throws JsonException on malformed JSON.
+    /// </summary>
+    public static void ReadUsageObject(ref Utf8JsonReader reader, ref Usage usage)
     {
         usage.Reported = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -46,7 +50,7 @@ public static class OpenAiUsage
                 usage.PromptTokens = ReadCount(ref reader);
             else if (reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8))
                 usage.CompletionTokens = ReadCount(ref reader);
-            else if (reader.ValueTextEquals("prompt_tokens_details"u8))
+            else if (reader.ValueTextEquals("prompt_tokens_details"u8) || reader.ValueTextEquals("input_tokens_details"u8))
             {
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.StartObject)

@@ -12,12 +12,13 @@ public sealed class MockAdapter(ProviderSettings settings, HttpMessageInvoker in
 {
     private static readonly Uri MockUri = new("http://mock.invalid/v1");
 
+    /// <summary>The mock answers in OpenAI's chat and embeddings shapes only; other clients get its answers decoded.</summary>
     public override bool Speaks(Proxy.ClientApis.ApiFormat format) => format is Proxy.ClientApis.ApiFormat.OpenAiChat or Proxy.ClientApis.ApiFormat.OpenAiEmbeddings;
 
-    // Until this adapter is converted to the neutral contract it answers OpenAI chat clients only (its transcoders).
-    public override Proxy.Answers.StreamDecoder CreateStreamDecoder(in UpstreamCall call) => throw new NotSupportedException("not converted yet");
+    public override Proxy.Answers.StreamDecoder CreateStreamDecoder(in UpstreamCall call) => new OpenAiChatStreamDecoder(Settings.Name);
 
-    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, Proxy.Answers.AnswerWriter writer) => throw new NotSupportedException("not converted yet");
+    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, Proxy.Answers.AnswerWriter writer) =>
+        OpenAiChatAnswerDecoder.Decode(upstreamBody, writer);
 
     public override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {

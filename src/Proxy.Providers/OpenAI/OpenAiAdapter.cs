@@ -1,4 +1,5 @@
-using System.Buffers;
+using Proxy.Answers;
+using Proxy.ClientApis;
 using Proxy.Config;
 using Proxy.Errors;
 using Proxy.Ingress;
@@ -7,34 +8,48 @@ using Proxy.Streaming;
 namespace Proxy.Providers.OpenAI;
 
 /// <summary>
-/// OpenAI-compatible upstreams: the client's bytes go up unchanged except for the model name (when the route
-/// renames it) and the stream usage request; answers come back byte for byte.
+/// OpenAI-compatible upstreams. For clients that speak OpenAI's chat, embeddings or (where the upstream has it) Responses
+/// API, the client's bytes go up unchanged except for the model name (when the route renames it) and the chat stream's
+/// usage request, and answers come back byte for byte. Other clients' requests arrive as the canonical chat request and
+/// the answers are decoded into neutral events (<see cref="OpenAiChatStreamDecoder"/>, <see cref="OpenAiChatAnswerDecoder"/>).
 /// </summary>
 public class OpenAiAdapter : ProviderAdapter
 {
     private readonly Uri _chatUrl;
     private readonly Uri _embeddingsUrl;
+    private readonly Uri _responsesUrl;
     private readonly string? _authorization;
+    private readonly bool _speaksResponses;
 
     public OpenAiAdapter(ProviderSettings settings, HttpMessageInvoker invoker) : base(settings, invoker)
     {
         var baseUrl = settings.BaseUrl ?? throw new ArgumentException("base_url is required", nameof(settings));
         _chatUrl = new Uri(baseUrl + "/chat/completions");
         _embeddingsUrl = new Uri(baseUrl + "/embeddings");
+        _responsesUrl = new Uri(baseUrl + "/responses");
+        _speaksResponses = OpenAiKind.ReadResponsesApi(settings, null);
         _authorization = string.IsNullOrEmpty(settings.ApiKey) ? null : "Bearer " + settings.ApiKey;
     }
 
-    public override bool Speaks(Proxy.ClientApis.ApiFormat format) => format is Proxy.ClientApis.ApiFormat.OpenAiChat or Proxy.ClientApis.ApiFormat.OpenAiEmbeddings;
+    public override bool Speaks(ApiFormat format) =>
+        format is ApiFormat.OpenAiChat or ApiFormat.OpenAiEmbeddings || (format == ApiFormat.OpenAiResponses && SpeaksResponsesApi);
 
-    // Until this adapter is converted to the neutral contract it answers OpenAI chat clients only (its transcoders).
-    public override Proxy.Answers.StreamDecoder CreateStreamDecoder(in UpstreamCall call) => throw new NotSupportedException("not converted yet");
+    /// <summary>Whether the upstream has OpenAI's Responses API (<c>POST /responses</c>): OpenAI itself, or where configured.</summary>
+    protected virtual bool SpeaksResponsesApi => _speaksResponses;
 
-    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, Proxy.Answers.AnswerWriter writer) => throw new NotSupportedException("not converted yet");
+    /// <summary>Whether this call is a Responses API request going up as the client sent it.</summary>
+    protected bool IsResponsesPassthrough(in UpstreamCall call) => call.Api.Format == ApiFormat.OpenAiResponses && SpeaksResponsesApi;
+
+    public override StreamDecoder CreateStreamDecoder(in UpstreamCall call) => new OpenAiChatStreamDecoder(Settings.Name);
+
+    public override void DecodeAnswer(ReadOnlySpan<byte> upstreamBody, in UpstreamCall call, AnswerWriter writer) =>
+        OpenAiChatAnswerDecoder.Decode(upstreamBody, writer);
 
     public override HttpRequestMessage BuildRequest(in UpstreamCall call)
     {
         var target = call.Target;
-        var edits = BodyEdits.Plan(call.Facts, target.SameNameUpstream ? null : target.UpstreamModelJson, requestStreamUsage: true);
+        // A Responses stream always ends with response.completed and its usage: only chat streams need to ask for it.
+        var edits = BodyEdits.Plan(call.Facts, target.SameNameUpstream ? null : target.UpstreamModelJson, requestStreamUsage: !IsResponsesPassthrough(call));
         var request = new HttpRequestMessage(HttpMethod.Post, OperationUrl(call))
         {
             Content = new SplicedContent(call.Body, edits),
@@ -48,7 +63,8 @@ public class OpenAiAdapter : ProviderAdapter
     }
 
     /// <summary>Where the call goes; OpenAI-shaped hosts with other URL layouts (Azure deployments) override it.</summary>
-    protected virtual Uri OperationUrl(in UpstreamCall call) => call.Operation == Operation.Embeddings ? _embeddingsUrl : _chatUrl;
+    protected virtual Uri OperationUrl(in UpstreamCall call) =>
+        IsResponsesPassthrough(call) ? _responsesUrl : call.Operation == Operation.Embeddings ? _embeddingsUrl : _chatUrl;
 
     /// <summary>The credential header; <c>Authorization: Bearer api_key</c> unless a host wants another.</summary>
     protected virtual void AddAuthentication(System.Net.Http.Headers.HttpRequestHeaders headers)
@@ -56,8 +72,10 @@ public class OpenAiAdapter : ProviderAdapter
         if (_authorization is not null) headers.TryAddWithoutValidation("Authorization", _authorization);
     }
 
-    protected override StreamTranscoder CreatePassthroughTranscoder(in UpstreamCall call) => OpenAiSseTranscoder.For(call.Facts.IncludeUsage);
+    protected override StreamTranscoder CreatePassthroughTranscoder(in UpstreamCall call) =>
+        IsResponsesPassthrough(call) ? OpenAiResponsesSseTranscoder.Instance : OpenAiSseTranscoder.For(call.Facts.IncludeUsage);
 
+    /// <summary>A chat completion's or a Responses API response's top-level usage (both shapes are read).</summary>
     public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage) => OpenAiUsage.Read(upstreamBody, ref usage);
 
     public override UpstreamFailure ClassifyError(int status, ReadOnlySpan<byte> body) => Classify(Settings.Name, status, body);
