@@ -51,23 +51,29 @@ public static class OpenAiUsage
             else if (reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8))
                 usage.CompletionTokens = ReadCount(ref reader);
             else if (reader.ValueTextEquals("prompt_tokens_details"u8) || reader.ValueTextEquals("input_tokens_details"u8))
+                ReadDetail(ref reader, "cached_tokens"u8, ref usage.CachedTokens);
+            else if (reader.ValueTextEquals("completion_tokens_details"u8) || reader.ValueTextEquals("output_tokens_details"u8))
+                ReadDetail(ref reader, "reasoning_tokens"u8, ref usage.ReasoningTokens);
+            else
             {
                 reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    reader.Skip();
-                    continue;
-                }
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    if (reader.ValueTextEquals("cached_tokens"u8)) usage.CachedTokens = ReadCount(ref reader);
-                    else
-                    {
-                        reader.Read();
-                        reader.Skip();
-                    }
-                }
+                reader.Skip();
             }
+        }
+    }
+
+    /// <summary>One count out of a details object (the reader on its property name); the rest is skipped.</summary>
+    private static void ReadDetail(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref long value)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(name)) value = ReadCount(ref reader);
             else
             {
                 reader.Read();
