@@ -54,4 +54,6 @@ public abstract class ClientApi
     public static ClientApi OpenAiChat { get; } = new OpenAiChat.OpenAiChatApi();
 
     public static ClientApi OpenAiEmbeddings { get; } = new OpenAiChat.OpenAiEmbeddingsApi();
+
+    public static ClientApi OpenAiResponses { get; } = new OpenAiResponses.OpenAiResponsesApi();
 }
