@@ -105,14 +105,14 @@ public static class ResponsesRequestConverter
         }
 
         var messages = new ChatMessagesFromItems(w);
-        if (previous is not null)
+        // The history's documents live until the messages are written: an assistant turn holds on to their elements.
+        using var historyInput = previous is null ? null : JsonDocument.Parse(previous.InputItems);
+        using var historyOutput = previous is null ? null : JsonDocument.Parse(previous.OutputItems);
+        foreach (var history in (ReadOnlySpan<JsonDocument?>)[historyInput, historyOutput])
         {
+            if (history is null) continue;
             // The stored items were the gateway's own once; a fault in them is the earlier turn's, named by the id that brought them in.
-            foreach (var items in (ReadOnlySpan<byte[]>)[previous.InputItems, previous.OutputItems])
-            {
-                using var history = JsonDocument.Parse(items);
-                foreach (var item in history.RootElement.EnumerateArray()) messages.Item(item, "previous_response_id");
-            }
+            foreach (var item in history.RootElement.EnumerateArray()) messages.Item(item, "previous_response_id");
         }
         if (Present(root, "input", out var input))
         {
