@@ -141,7 +141,7 @@ public abstract class ResponseAnswerWriter : AnswerWriter
         var itemStatus = Status == ResponseStatus.Completed ? OutputItemStatus.Completed : OutputItemStatus.Incomplete;
         CloseOpen(itemStatus);
         CloseCalls(itemStatus);
-        MarkCompleted();
+        MarkCompleted(); // first: the final response object is cached from here on, and OnEnded writes it
         OnEnded();
     }
 
