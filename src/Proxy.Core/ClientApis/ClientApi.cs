@@ -71,6 +71,8 @@ public abstract class ClientApi
 
     public static ClientApi AnthropicCountTokens { get; } = new AnthropicMessages.AnthropicCountTokensApi();
 
+    public static ClientApi OpenAiResponses { get; } = new OpenAiResponses.OpenAiResponsesApi();
+
     /// <summary>Every client API the gateway serves (metrics make their series up front).</summary>
-    public static IReadOnlyList<ClientApi> All => [OpenAiChat, OpenAiEmbeddings, AnthropicMessages, AnthropicCountTokens];
+    public static IReadOnlyList<ClientApi> All => [OpenAiChat, OpenAiEmbeddings, AnthropicMessages, AnthropicCountTokens, OpenAiResponses];
 }
