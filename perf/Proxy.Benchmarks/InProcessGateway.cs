@@ -61,7 +61,8 @@ public sealed class InProcessGateway : IDisposable
         // Metrics on, as in the gateway: the allocation budget covers their updates too.
         var metrics = new GatewayMetrics();
         _config = new ConfigHolder(config, metrics.Bind);
-        _handler = new ProxyHandler(_config, Log, metrics, TimeProvider.System, NullLogger<ProxyHandler>.Instance, new AdmissionGate(_config));
+        _handler = new ProxyHandler(_config, Log, metrics, TimeProvider.System, NullLogger<ProxyHandler>.Instance, new AdmissionGate(_config),
+            new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(100, 1 << 20));
     }
 
     /// <summary>One request through the pipeline; returns the status code.</summary>

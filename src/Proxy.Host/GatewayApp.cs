@@ -99,6 +99,10 @@ public static class GatewayApp
         services.AddHostedService<RequestLogLifetime>();
         services.AddHostedService<Runtime.IdleMemoryTrim>();
         services.AddSingleton<AdmissionGate>();
+        // Responses the gateway translated, for GET /v1/responses/{id} and previous_response_id: in memory, bounded (the
+        // embedded default; a shared store comes with Redis).
+        services.AddSingleton<Proxy.ClientApis.OpenAiResponses.Store.IResponseStore>(sp =>
+            new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(maxCount: 10_000, maxBytes: 64L << 20, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ProxyHandler>();
         // Kestrel's socket transport, with accepts that back off when out of descriptors instead of spinning.
         services.RemoveAll<IConnectionListenerFactory>();
@@ -159,6 +163,10 @@ public static class GatewayApp
         app.MapPost("/v1/embeddings", proxy.Embeddings);
         app.MapPost("/v1/messages", proxy.Messages);
         app.MapPost("/v1/messages/count_tokens", proxy.CountTokens);
+        app.MapPost("/v1/responses", proxy.Responses);
+        app.MapGet("/v1/responses/{id}", proxy.GetResponse);
+        app.MapDelete("/v1/responses/{id}", proxy.DeleteResponse);
+        app.MapGet("/v1/responses/{id}/input_items", proxy.GetResponseInputItems);
         app.MapGet("/v1/models", models.List);
         app.MapGet("/v1/models/{**model}", models.Get);
         app.MapGet("/v1/health", health.Health);
@@ -170,7 +178,7 @@ public static class GatewayApp
     {
         RequestIds.Assign(ctx);
         return ErrorResponses.WriteAsync(ctx, 404,
-            $"Unknown path '{ctx.Request.Method} {ctx.Request.Path}'. This gateway serves POST /v1/chat/completions, POST /v1/embeddings, POST /v1/messages (and /v1/messages/count_tokens) and GET /v1/models.",
+            $"Unknown path '{ctx.Request.Method} {ctx.Request.Path}'. This gateway serves POST /v1/chat/completions, POST /v1/embeddings, POST /v1/messages (and /v1/messages/count_tokens), POST /v1/responses (and GET/DELETE /v1/responses/{{id}}) and GET /v1/models.",
             OpenAiError.NotFound, code: "unknown_path");
     }
 }

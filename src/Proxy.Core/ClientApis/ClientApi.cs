@@ -29,6 +29,12 @@ public abstract class ClientApi
     /// <summary>Whether requests in this API are already the canonical OpenAI shape adapters translate from (chat, embeddings).</summary>
     public bool IsCanonical => Format is ApiFormat.OpenAiChat or ApiFormat.OpenAiEmbeddings;
 
+    /// <summary>
+    /// The request must be translated even for a provider that speaks this API: it refers to what only the gateway
+    /// holds (a Responses request continuing a response the gateway stored).
+    /// </summary>
+    public virtual bool NeedsTranslation => false;
+
     /// <summary>How this API's clients send a key, for the 401 that says a key is missing.</summary>
     public virtual string KeyHint => "Send your gateway key as 'Authorization: Bearer KEY'.";
 

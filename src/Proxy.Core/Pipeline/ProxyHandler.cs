@@ -19,7 +19,7 @@ namespace Proxy.Pipeline;
 /// the endpoint: its error shape, its writers, its canonical form). Stateless; one instance serves every request.
 /// </summary>
 public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger,
-    AdmissionGate admission)
+    AdmissionGate admission, ClientApis.OpenAiResponses.Store.IResponseStore responses)
 {
 
     public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, ClientApi.OpenAiChat);
@@ -133,6 +133,17 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                 return;
             }
 
+            // A Responses request carries its own API: what its answer echoes, and the stored conversation it continues.
+            if (api is ClientApis.OpenAiResponses.OpenAiResponsesApi && BeginResponse(body.Span, key, out var refused) is var own)
+            {
+                if (own is null)
+                {
+                    await Fail(ctx, outcome, refused!.Failure.Status, refused.Failure.Message, refused.Failure.Type, refused.Param, refused.Failure.Code);
+                    return;
+                }
+                outcome.Api = api = own;
+            }
+
             // Routing: each attempt goes to the target the route's strategy picks among the available ones; a failure
             // before anything reached the client may be tried again (Attempts.Next decides), and only the last one is
             // written. The loop lives here, not in a method of its own, so a request still has one state machine.
@@ -172,7 +183,11 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                         attempt?.Dispose();
                     }
                     Attempts.Complete(route, ref routing, outcome, logger);
-                    if (outcome.Failure is not { } failure) break;
+                    if (outcome.Failure is not { } failure)
+                    {
+                        if (api is ClientApis.OpenAiResponses.OpenAiResponsesApi answered && outcome.ErrorClass is null) SaveResponse(answered, body.Span, outcome);
+                        break;
+                    }
                     index = Attempts.Next(route, ref routing, failure, outcome, requestId, logger, out var delay);
                     if (index < 0)
                     {

@@ -58,7 +58,7 @@ public readonly struct UpstreamCall(Operation operation, ReadOnlyMemory<byte> bo
     private readonly long _created;
 
     /// <summary>Whether the target's provider speaks the client's API, so requests and answers pass through.</summary>
-    public bool PassesThrough => Target.Provider.Adapter.Speaks(Api.Format);
+    public bool PassesThrough => !Api.NeedsTranslation && Target.Provider.Adapter.Speaks(Api.Format);
 }
 
 /// <summary>
@@ -86,7 +86,7 @@ public abstract class ProviderAdapter(ProviderSettings settings, HttpMessageInvo
 
     /// <summary>The relay's transcoder for one streamed answer: the provider's bytes as they are, or decoded and rewritten for the client.</summary>
     public virtual StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) =>
-        Speaks(call.Api.Format) ? CreatePassthroughTranscoder(call) : new DecodingTranscoder(CreateStreamDecoder(call), call.Api.CreateStreamWriter(call, call.Created));
+        call.PassesThrough ? CreatePassthroughTranscoder(call) : new DecodingTranscoder(CreateStreamDecoder(call), call.Api.CreateStreamWriter(call, call.Created));
 
     /// <summary>Passes a stream in the client's own API through, reading its usage (only for the APIs <see cref="Speaks"/> names).</summary>
     protected virtual StreamTranscoder CreatePassthroughTranscoder(in UpstreamCall call) =>

@@ -46,7 +46,8 @@ internal sealed class ScriptedGateway : IDisposable
         var config = new ConfigLoader([new ScriptedKind(this)]).Parse(Encoding.UTF8.GetBytes(yaml), "scripted.yaml", new SecretResolver("/", _ => null));
         _config = new ConfigHolder(config, Metrics.Bind);
         Gate = new AdmissionGate(_config);
-        Handler = new ProxyHandler(_config, Log, Metrics, TimeProvider.System, NullLogger<ProxyHandler>.Instance, Gate);
+        Handler = new ProxyHandler(_config, Log, Metrics, TimeProvider.System, NullLogger<ProxyHandler>.Instance, Gate,
+            new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(100, 1 << 20));
     }
 
     /// <summary>The upstream: given the provider's name and the call's token. The default answers 200 at once.</summary>

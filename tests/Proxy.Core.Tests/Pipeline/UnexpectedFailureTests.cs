@@ -31,7 +31,8 @@ public sealed class UnexpectedFailureTests
         var holder = new ConfigHolder(config, metrics.Bind);
         var log = new InProcessGateway.CountingLog();
         var logger = new CountingLogger();
-        var handler = new ProxyHandler(holder, log, metrics, TimeProvider.System, logger, new AdmissionGate(holder));
+        var handler = new ProxyHandler(holder, log, metrics, TimeProvider.System, logger, new AdmissionGate(holder),
+            new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(100, 1 << 20));
         var ctx = new DefaultHttpContext();
         ctx.Request.Method = "POST";
         ctx.Request.Headers.Authorization = "Bearer " + ConfigLoaderTests.DemoKey;

@@ -46,6 +46,9 @@ public sealed class OpenAiResponsesApi : ClientApi
 
     public override ApiFormat Format => ApiFormat.OpenAiResponses;
 
+    /// <summary>A continuation of a response the gateway stored: only the gateway has that conversation, so even OpenAI gets it translated.</summary>
+    public override bool NeedsTranslation => Previous is not null;
+
     public override string Name => "responses";
 
     public override Operation Operation => Operation.ChatCompletions;
