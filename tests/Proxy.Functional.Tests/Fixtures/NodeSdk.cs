@@ -12,7 +12,7 @@ internal static class NodeSdk
 {
     private static readonly Lazy<string> Modules = new(() => NodeServer.FindOrInstallLibraries("sdk-clients", "@anthropic-ai/sdk@1", "openai@7"));
 
-    public static async Task<JsonElement> RunAsync(string script, string scenario, string gatewayBaseUrl, string model, string key = TestKeys.All)
+    public static async Task<JsonElement> RunAsync(string script, string scenario, string gatewayBaseUrl, string model, string key = TestKeys.All, string? argument = null)
     {
         var psi = new ProcessStartInfo("node")
         {
@@ -22,6 +22,7 @@ internal static class NodeSdk
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ClientApis", script));
         psi.ArgumentList.Add(scenario);
+        if (argument is not null) psi.ArgumentList.Add(argument);
         psi.Environment["NODE_PATH"] = Modules.Value;
         psi.Environment["GATEWAY_URL"] = gatewayBaseUrl;
         psi.Environment["GATEWAY_KEY"] = key;
