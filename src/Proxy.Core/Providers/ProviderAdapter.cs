@@ -58,7 +58,7 @@ public readonly struct UpstreamCall(Operation operation, ReadOnlyMemory<byte> bo
     private readonly long _created;
 
     /// <summary>Whether the target's provider speaks the client's API, so requests and answers pass through.</summary>
-    public bool PassesThrough => !Api.NeedsTranslation && Target.Provider.Adapter.Speaks(Api.Format);
+    public bool PassesThrough => Target.Provider.Adapter.PassesThrough(this);
 }
 
 /// <summary>
@@ -84,9 +84,12 @@ public abstract class ProviderAdapter(ProviderSettings settings, HttpMessageInvo
 
     public abstract HttpRequestMessage BuildRequest(in UpstreamCall call);
 
+    /// <summary>Whether this call goes up in the client's own API (<see cref="Speaks"/> it, and nothing only the gateway holds needs translating).</summary>
+    public bool PassesThrough(in UpstreamCall call) => !call.Api.NeedsTranslation && Speaks(call.Api.Format);
+
     /// <summary>The relay's transcoder for one streamed answer: the provider's bytes as they are, or decoded and rewritten for the client.</summary>
     public virtual StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) =>
-        call.PassesThrough ? CreatePassthroughTranscoder(call) : new DecodingTranscoder(CreateStreamDecoder(call), call.Api.CreateStreamWriter(call, call.Created));
+        PassesThrough(call) ? CreatePassthroughTranscoder(call) : new DecodingTranscoder(CreateStreamDecoder(call), call.Api.CreateStreamWriter(call, call.Created));
 
     /// <summary>Passes a stream in the client's own API through, reading its usage (only for the APIs <see cref="Speaks"/> names).</summary>
     protected virtual StreamTranscoder CreatePassthroughTranscoder(in UpstreamCall call) =>

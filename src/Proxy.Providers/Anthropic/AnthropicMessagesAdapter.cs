@@ -35,7 +35,7 @@ public abstract class AnthropicMessagesAdapter(ProviderSettings settings, HttpMe
     {
         if (call.Operation == Operation.Embeddings)
             throw CallRejectedException.Unsupported($"Provider '{Settings.Name}' (Anthropic) has no embeddings API; route embeddings to another provider.", "model");
-        var request = new HttpRequestMessage(HttpMethod.Post, MessagesUrl(call)) { Content = call.PassesThrough ? Passthrough(call) : Translated(call) };
+        var request = new HttpRequestMessage(HttpMethod.Post, MessagesUrl(call)) { Content = PassesThrough(call) ? Passthrough(call) : Translated(call) };
         UpstreamTransport.SetVersion(request, Settings.BaseUrl!);
         var headers = request.Headers;
         AddHostHeaders(headers, call);
@@ -71,8 +71,6 @@ public abstract class AnthropicMessagesAdapter(ProviderSettings settings, HttpMe
         return content;
     }
 
-    /// <summary>Whether the call passes the client's own Messages request through (then its headers may say the API version).</summary>
-    protected static bool PassesThrough(in UpstreamCall call) => call.PassesThrough;
 
     public override StreamDecoder CreateStreamDecoder(in UpstreamCall call) => new AnthropicStreamDecoder(Settings.Name);
 

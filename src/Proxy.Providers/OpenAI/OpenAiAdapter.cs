@@ -38,7 +38,7 @@ public class OpenAiAdapter : ProviderAdapter
     protected virtual bool SpeaksResponsesApi => _speaksResponses;
 
     /// <summary>Whether this call is a Responses API request going up as the client sent it.</summary>
-    protected static bool IsResponsesPassthrough(in UpstreamCall call) => call.Api.Format == ApiFormat.OpenAiResponses && call.PassesThrough;
+    protected bool IsResponsesPassthrough(in UpstreamCall call) => call.Api.Format == ApiFormat.OpenAiResponses && PassesThrough(call);
 
     public override StreamDecoder CreateStreamDecoder(in UpstreamCall call) => new OpenAiChatStreamDecoder(Settings.Name);
 
