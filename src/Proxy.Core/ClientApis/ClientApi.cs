@@ -62,6 +62,9 @@ public abstract class ClientApi
     /// <summary>The writer for one whole answer translated from another API (it writes it all at <see cref="AnswerWriter.End"/>).</summary>
     public abstract AnswerWriter CreateAnswerWriter(in UpstreamCall call, long created);
 
+    /// <summary>Why the request cannot be translated for what its headers ask (an Anthropic server-side beta); null when it can.</summary>
+    public virtual CallRejectedException? RefuseTranslation(Microsoft.AspNetCore.Http.IHeaderDictionary headers) => null;
+
     /// <summary>
     /// Writes the client's request as the canonical OpenAI chat request, for providers that do not speak this API.
     /// Throws <see cref="CallRejectedException"/> for a request that cannot be expressed. The chat API itself never needs it.

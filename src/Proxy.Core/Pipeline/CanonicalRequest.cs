@@ -19,11 +19,12 @@ internal sealed class CanonicalRequest : IDisposable
     /// <summary>Why the request cannot be written as a chat request (the client's to fix); null when it was written.</summary>
     public CallRejectedException? Refusal { get; }
 
-    public CanonicalRequest(ClientApi api, ReadOnlySpan<byte> clientBody)
+    public CanonicalRequest(ClientApi api, ReadOnlySpan<byte> clientBody, Microsoft.AspNetCore.Http.IHeaderDictionary? headers)
     {
         _body = new PooledBuffer(clientBody.Length + 512);
         try
         {
+            if (headers is not null && api.RefuseTranslation(headers) is { } refusal) throw refusal;
             api.WriteChatRequest(clientBody, _body);
             // The writer's own output: a peek failure here is the gateway's bug, said as such rather than blamed on the client.
             if (RequestPeeker.TryPeek(_body.Span, out _facts) is { } error)

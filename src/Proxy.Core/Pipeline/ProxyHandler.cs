@@ -168,7 +168,7 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                     {
                         ClientHeaders = ctx.Request.Headers, Api = api, Created = outcome.StartedAt.ToUnixTimeSeconds(),
                     };
-                    if (!api.IsCanonical && !call.PassesThrough) (canonical ??= new CanonicalRequest(api, body.Span)).Apply(ref call);
+                    if (!api.IsCanonical && !call.PassesThrough) (canonical ??= new CanonicalRequest(api, body.Span, ctx.Request.Headers)).Apply(ref call);
                     var attempt = GatewayTracing.StartAttempt(call, routing.Attempts);
                     target.Latency?.Started();
                     try

@@ -107,3 +107,43 @@ public sealed class MessagesPassthroughTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 }
+
+/// <summary>/v1/messages to targets that do not speak Anthropic's API: what the translation cannot honour is refused, clearly.</summary>
+public sealed class MessagesTranslationLimitsTests
+{
+    private static HttpRequestMessage Messages(TestEnv env, string body, string? beta)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, env.Gateway.BaseUrl + "/v1/messages") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("x-api-key", TestKeys.All);
+        if (beta is not null) request.Headers.Add("anthropic-beta", beta);
+        return request;
+    }
+
+    [Fact]
+    public async Task ServerSideBeta_IsRefusedNamingIt_HarmlessOnesAreNot()
+    {
+        await using var env = await TestEnv.StartAsync();
+        const string body = """{"model":"mock-gpt","max_tokens":20,"messages":[{"role":"user","content":"Hi"}]}""";
+
+        using var refused = await env.Gateway.Client.SendAsync(Messages(env, body, "claude-code-20250219, code-execution-2025-05-22"));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        using var error = JsonDocument.Parse(await Http.ReadBodyAsync(refused));
+        Assert.Equal("invalid_request_error", error.RootElement.GetProperty("error").GetProperty("type").GetString());
+        Assert.Contains("code-execution-2025-05-22", error.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        using var fine = await env.Gateway.Client.SendAsync(Messages(env, body, "claude-code-20250219,interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14"));
+        Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnthropicTarget_GetsEveryBetaAsSent()
+    {
+        await using var env = await TestEnv.StartAsync(AnthropicUpstream.Config);
+        env.Upstream.Handler = ctx => Upstream.Json(ctx, 200, AnthropicUpstream.TextMessage);
+
+        using var response = await env.Gateway.Client.SendAsync(Messages(env, """{"model":"claude-test","max_tokens":20,"messages":[{"role":"user","content":"Hi"}]}""", "code-execution-2025-05-22"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("code-execution-2025-05-22", (await env.Upstream.FirstRequest()).Headers["anthropic-beta"]);
+    }
+}

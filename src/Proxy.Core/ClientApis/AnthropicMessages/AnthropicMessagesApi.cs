@@ -39,5 +39,8 @@ public sealed class AnthropicMessagesApi : ClientApi
     public override AnswerWriter CreateAnswerWriter(in UpstreamCall call, long created) =>
         new MessageAnswerWriter("msg_" + call.RequestId, call.Target?.UpstreamModelJson);
 
+    public override CallRejectedException? RefuseTranslation(Microsoft.AspNetCore.Http.IHeaderDictionary headers) =>
+        AnthropicBetas.Refusal(headers["anthropic-beta"]);
+
     public override void WriteChatRequest(ReadOnlySpan<byte> body, IBufferWriter<byte> output) => ChatRequestWriter.Write(body, output);
 }
