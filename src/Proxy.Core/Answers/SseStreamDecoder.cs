@@ -15,15 +15,7 @@ public abstract class SseStreamDecoder : StreamDecoder
         scoped Span<byte> stack = stackalloc byte[2048];
         while (!writer.Completed && !writer.Failed && SseFramer.TryReadEvent(ref input, out var evt))
         {
-            byte[]? rented = null;
-            scoped ReadOnlySpan<byte> span = evt.FirstSpan;
-            if (!evt.IsSingleSegment)
-            {
-                int length = (int)evt.Length;
-                var copy = length <= stack.Length ? stack[..length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-                evt.CopyTo(copy);
-                span = copy;
-            }
+            var span = SseFramer.Contiguous(evt, stack, out var rented);
             try
             {
                 OnEvent(span, writer);

@@ -8,6 +8,20 @@ namespace Proxy.Streaming;
 /// </summary>
 public static class SseFramer
 {
+    /// <summary>
+    /// An event as one span, so every check on it is a plain span search: itself when it sits in one segment, else copied
+    /// once to <paramref name="stack"/> or, past its size, to a rented array the caller returns (<paramref name="rented"/>).
+    /// </summary>
+    public static ReadOnlySpan<byte> Contiguous(in ReadOnlySequence<byte> evt, Span<byte> stack, out byte[]? rented)
+    {
+        rented = null;
+        if (evt.IsSingleSegment) return evt.FirstSpan;
+        int length = (int)evt.Length;
+        var copy = length <= stack.Length ? stack[..length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        evt.CopyTo(copy);
+        return copy;
+    }
+
     /// <summary>Takes the next whole event (without its terminating blank line) off the front of <paramref name="buffer"/>.</summary>
     public static bool TryReadEvent(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> evt)
     {

@@ -30,16 +30,7 @@ public sealed class AnthropicPassthroughTranscoder : StreamTranscoder
             Copy(before.Slice(0, input.Start), output);
             state.EventsWritten++;
 
-            // What the gateway reads needs one span: an event split across pooled segments is copied once (stack or rented).
-            byte[]? rented = null;
-            scoped ReadOnlySpan<byte> span = evt.FirstSpan;
-            if (!evt.IsSingleSegment)
-            {
-                int length = (int)evt.Length;
-                var copy = length <= stack.Length ? stack[..length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-                evt.CopyTo(copy);
-                span = copy;
-            }
+            var span = SseFramer.Contiguous(evt, stack, out var rented);
             try
             {
                 Read(span, ref state);
