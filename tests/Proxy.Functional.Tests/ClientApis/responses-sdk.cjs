@@ -64,6 +64,16 @@ const scenarios = {
     });
     return { first: summary(first), second: summary(second) };
   },
+  async stream_tools() {
+    const stream = client.responses.stream({ model, tools: [weatherTool], input: 'Weather in Rome?' });
+    const events = [];
+    let argumentDeltas = '';
+    for await (const event of stream) {
+      events.push(event.type);
+      if (event.type === 'response.function_call_arguments.delta') argumentDeltas += event.delta;
+    }
+    return { events, argument_deltas: argumentDeltas, ...summary(await stream.finalResponse()) };
+  },
 };
 
 (async () => {
