@@ -177,7 +177,8 @@ public sealed class InvokeStreamTranscoder(ClientApi api, string provider) : Str
             Write(output, "\ndata: "u8);
             if (newline < 0) break;
             Write(output, data[..newline]);
-            data = data[(newline + 1)..];
+            bool crlf = data[newline] == (byte)'\r' && newline + 1 < data.Length && data[newline + 1] == (byte)'\n';
+            data = data[(newline + (crlf ? 2 : 1))..];
         }
         Write(output, data);
         Write(output, "\n\n"u8);
