@@ -84,8 +84,12 @@ public abstract class ProviderAdapter(ProviderSettings settings, HttpMessageInvo
 
     public abstract HttpRequestMessage BuildRequest(in UpstreamCall call);
 
-    /// <summary>Whether this call goes up in the client's own API (<see cref="Speaks"/> it, and nothing only the gateway holds needs translating).</summary>
-    public bool PassesThrough(in UpstreamCall call) => !call.Api.NeedsTranslation && Speaks(call.Api.Format);
+    /// <summary>
+    /// Whether this call goes up in the client's own API (<see cref="Speaks"/> it, and nothing only the gateway holds needs
+    /// translating). Adapters whose targets differ (Bedrock hosts Claude, which speaks Messages, and models that do not)
+    /// narrow it per call; every pipeline decision (request body, stream transcoder, plain answer, error body) asks this.
+    /// </summary>
+    public virtual bool PassesThrough(in UpstreamCall call) => !call.Api.NeedsTranslation && Speaks(call.Api.Format);
 
     /// <summary>The relay's transcoder for one streamed answer: the provider's bytes as they are, or decoded and rewritten for the client.</summary>
     public virtual StreamTranscoder CreateStreamTranscoder(in UpstreamCall call) =>

@@ -28,7 +28,7 @@ public class ConverseResponseTests
         Assert.True(usage.Reported);
         Assert.Equal((prompt, completion, cached), (usage.PromptTokens, usage.CompletionTokens, usage.CachedTokens));
         var read = default(Usage);
-        adapter.ReadUsage(upstream, ref read);
+        Proxy.Providers.Bedrock.Converse.ConverseUsage.ReadAnswer(upstream, ref read);
         Assert.Equal(usage, read);
     }
 

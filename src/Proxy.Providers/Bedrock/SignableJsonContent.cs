@@ -4,12 +4,12 @@ using Proxy.Providers.Bedrock.SigV4;
 
 namespace Proxy.Providers.Bedrock;
 
-/// <summary>The translated Converse body in pooled memory; the signer hashes it in place, and disposal returns it.</summary>
-internal sealed class ConverseContent : HttpContent, ISignablePayload
+/// <summary>A request body in pooled memory (the translated Converse request, a spliced Messages request); the signer hashes it in place, and disposal returns it.</summary>
+internal sealed class SignableJsonContent : HttpContent, ISignablePayload
 {
     private readonly PooledBuffer _body;
 
-    public ConverseContent(PooledBuffer body)
+    public SignableJsonContent(PooledBuffer body)
     {
         _body = body;
         Headers.TryAddWithoutValidation("Content-Type", "application/json");
