@@ -40,10 +40,14 @@ public sealed partial class ProxyHandler
         }
     }
 
-    /// <summary>Keeps an answer the gateway wrote (store not false, completed or cut by its token cap), under the caller's key.</summary>
-    private void SaveResponse(OpenAiResponsesApi api, ReadOnlySpan<byte> body, CallOutcome outcome)
+    /// <summary>
+    /// Keeps an answer the gateway wrote (store not false, completed or cut by its token cap), under the caller's key.
+    /// Called by the answer's writer when it ends, before the relay sends the last bytes, so a client that continues the
+    /// conversation the moment it has the answer finds it stored.
+    /// </summary>
+    private void SaveResponse(OpenAiResponsesApi api, ResponseAnswerWriter writer, ReadOnlySpan<byte> body, CallOutcome outcome)
     {
-        if (api.Facts is not { Store: true } || api.Writer is not { } writer || outcome.KeyId is not { } keyId) return;
+        if (api.Facts is not { Store: true } || outcome.KeyId is not { } keyId) return;
         if (writer.Status is not (ResponseStatus.Completed or ResponseStatus.Incomplete)) return;
         var input = ResponseInputItems.Write(body, api.Previous, writer.ResponseId);
         responses.Save(keyId, writer.ResponseId, input, writer.OutputItemsJson, writer.ResponseJson, time.GetUtcNow() + StoredResponseLifetime);

@@ -141,6 +141,7 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                     await Fail(ctx, outcome, refused!.Failure.Status, refused.Failure.Message, refused.Failure.Type, refused.Param, refused.Failure.Code);
                     return;
                 }
+                own.Finished = writer => SaveResponse(own, writer, body.Span, outcome);
                 outcome.Api = api = own;
             }
 
@@ -183,11 +184,7 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                         attempt?.Dispose();
                     }
                     Attempts.Complete(route, ref routing, outcome, logger);
-                    if (outcome.Failure is not { } failure)
-                    {
-                        if (api is ClientApis.OpenAiResponses.OpenAiResponsesApi answered && outcome.ErrorClass is null) SaveResponse(answered, body.Span, outcome);
-                        break;
-                    }
+                    if (outcome.Failure is not { } failure) break;
                     index = Attempts.Next(route, ref routing, failure, outcome, requestId, logger, out var delay);
                     if (index < 0)
                     {

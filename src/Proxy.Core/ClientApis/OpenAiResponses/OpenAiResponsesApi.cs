@@ -73,9 +73,14 @@ public sealed class OpenAiResponsesApi : ClientApi
 
     private ResponseAnswerWriter Remember(ResponseAnswerWriter writer)
     {
-        if (_perRequest) Writer = writer;
+        if (!_perRequest) return writer;
+        Writer = writer;
+        writer.Finished = Finished;
         return writer;
     }
+
+    /// <summary>Given each attempt's writer: the gateway stores the answer here, before its last bytes reach the client.</summary>
+    public Action<ResponseAnswerWriter>? Finished { get; set; }
 
     /// <summary>The request's facts, or for the shared instance just the model the call asked for.</summary>
     private ResponseRequestFacts FactsFor(in UpstreamCall call)

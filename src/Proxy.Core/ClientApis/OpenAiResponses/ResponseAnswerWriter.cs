@@ -143,7 +143,12 @@ public abstract class ResponseAnswerWriter : AnswerWriter
         CloseCalls(itemStatus);
         MarkCompleted(); // first: the final response object is cached from here on, and OnEnded writes it
         OnEnded();
+        // Before the relay sends the last bytes: a client that continues at once must find the response stored.
+        Finished?.Invoke(this);
     }
+
+    /// <summary>Called once the answer is complete and written to the output, before any of that output is sent.</summary>
+    public Action<ResponseAnswerWriter>? Finished { get; set; }
 
     public sealed override void Error(string message, string type, string? code, int status)
     {
