@@ -14,7 +14,8 @@ namespace Proxy.Pipeline;
 /// request's own <see cref="OpenAiResponsesApi"/> (what the answer echoes, the stored conversation it continues); the
 /// answers the gateway writes itself (translated ones) are kept in the <see cref="IResponseStore"/> under the caller's
 /// key, for <c>GET/DELETE /v1/responses/{id}</c>, its <c>input_items</c> and a later <c>previous_response_id</c>.
-/// Responses that OpenAI or Azure OpenAI answered themselves (passthrough) are kept there, not here.
+/// Responses that OpenAI or Azure OpenAI answered themselves (passthrough) are kept there, not here: the store keeps
+/// only which provider answered, under the caller's key, and those requests are forwarded to it.
 /// </summary>
 public sealed partial class ProxyHandler
 {
@@ -40,10 +41,20 @@ public sealed partial class ProxyHandler
         }
     }
 
-    /// <summary>Keeps an answer the gateway wrote (store not false, completed or cut by its token cap), under the caller's key.</summary>
+    /// <summary>
+    /// Keeps an answer the gateway wrote (store not false, completed or cut by its token cap), under the caller's key;
+    /// for an answer that passed through, which provider keeps it.
+    /// </summary>
     private void SaveResponse(OpenAiResponsesApi api, ReadOnlySpan<byte> body, CallOutcome outcome)
     {
-        if (api.Facts is not { Store: true } || api.Writer is not { } writer || outcome.KeyId is not { } keyId) return;
+        if (api.Facts is not { Store: true } || outcome.KeyId is not { } keyId) return;
+        // Noted only by the attempt that passed through and answered, which is then the last one.
+        if (api.UpstreamResponseId is { } upstreamId && outcome.Target is { } target)
+        {
+            responses.SavePassthrough(keyId, upstreamId, target.Provider.Name, time.GetUtcNow() + StoredResponseLifetime);
+            return;
+        }
+        if (api.Writer is not { } writer) return;
         if (writer.Status is not (ResponseStatus.Completed or ResponseStatus.Incomplete)) return;
         var input = ResponseInputItems.Write(body, api.Previous, writer.ResponseId);
         responses.Save(keyId, writer.ResponseId, input, writer.OutputItemsJson, writer.ResponseJson, time.GetUtcNow() + StoredResponseLifetime);
@@ -52,7 +63,7 @@ public sealed partial class ProxyHandler
     /// <summary>GET /v1/responses/{id}: the stored response object, to the key that made it.</summary>
     public async Task GetResponse(HttpContext ctx)
     {
-        if (await StoredFor(ctx, IdOf(ctx)) is not { } stored) return;
+        if (await StoredFor(ctx, IdOf(ctx), "") is not { } stored) return;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.BodyWriter.WriteAsync(stored.Response, ctx.RequestAborted);
     }
@@ -60,7 +71,7 @@ public sealed partial class ProxyHandler
     /// <summary>GET /v1/responses/{id}/input_items: its input items, a page at a time (limit, order, after).</summary>
     public async Task GetResponseInputItems(HttpContext ctx)
     {
-        if (await StoredFor(ctx, IdOf(ctx)) is not { } stored) return;
+        if (await StoredFor(ctx, IdOf(ctx), "/input_items") is not { } stored) return;
         var query = ctx.Request.Query;
         int limit = ResponseItemListWriter.DefaultLimit;
         if (query.TryGetValue("limit", out var l) && (!int.TryParse(l, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > ResponseItemListWriter.MaxLimit))
@@ -85,6 +96,12 @@ public sealed partial class ProxyHandler
         var id = IdOf(ctx);
         RequestIds.Assign(ctx);
         if (await KeyFor(ctx) is not { } key) return;
+        if (responses.TryGetPassthrough(key.Id, id) is { } kept)
+        {
+            // The provider's own answer says whether it was deleted; only then is the pointer to it useless.
+            if (await ForwardAsync(ctx, kept, HttpMethod.Delete, "")) responses.Delete(key.Id, id);
+            return;
+        }
         if (!responses.Delete(key.Id, id))
         {
             await NoSuchResponse(ctx, id);
@@ -103,14 +120,30 @@ public sealed partial class ProxyHandler
     /// <summary>The {id} of the route (a plain RequestDelegate: no parameter binding to generate for AOT).</summary>
     private static string IdOf(HttpContext ctx) => ctx.Request.RouteValues["id"] as string ?? "";
 
-    private async Task<StoredResponse?> StoredFor(HttpContext ctx, string id)
+    /// <summary>The response the gateway stored for this key; one a provider keeps is forwarded there (GET <paramref name="suffix"/>) and answered here.</summary>
+    private async Task<StoredResponse?> StoredFor(HttpContext ctx, string id, string suffix)
     {
         RequestIds.Assign(ctx);
         if (await KeyFor(ctx) is not { } key) return null;
         // Another key's response answers exactly as one that never existed: its id reveals nothing.
         if (responses.TryGet(key.Id, id) is { } stored) return stored;
-        await NoSuchResponse(ctx, id);
+        if (responses.TryGetPassthrough(key.Id, id) is { } kept) await ForwardAsync(ctx, kept, HttpMethod.Get, suffix);
+        else await NoSuchResponse(ctx, id);
         return null;
+    }
+
+    /// <summary>Forwards the request for a response a provider keeps to that provider (by name, in the config in force now); true when it answered 2xx.</summary>
+    private async Task<bool> ForwardAsync(HttpContext ctx, PassthroughResponse kept, HttpMethod method, string suffix)
+    {
+        var requestId = ctx.Response.Headers[RequestIds.Header].ToString();
+        if (!config.Current.Providers.TryGetValue(kept.Provider, out var provider)
+            || provider.Adapter.BuildStoredResponseRequest(method, kept.ResponseId, suffix, ctx.Request.QueryString) is not { } request)
+        {
+            await ErrorResponses.WriteAsync(ctx, 404, $"Response '{kept.ResponseId}' was answered by provider '{kept.Provider}', which this gateway no longer has.",
+                OpenAiError.NotFound, "response_id", "response_not_found");
+            return false;
+        }
+        return await StoredResponseForwarding.ForwardAsync(ctx, provider, request, logger, requestId);
     }
 
     private async Task<VirtualKey?> KeyFor(HttpContext ctx)
