@@ -164,6 +164,6 @@ public sealed partial class ProxyHandler
     }
 
     private static Task NoSuchResponse(HttpContext ctx, string id) => ErrorResponses.WriteAsync(ctx, 404,
-        $"No response with id '{(id.Length > 100 ? id[..100] + "…" : id)}' is stored for this key (responses the gateway translated are kept for " +
-        $"{StoredResponseLifetime.TotalHours:0} hours; those OpenAI answered directly are kept by OpenAI).", OpenAiError.NotFound, "response_id", "response_not_found");
+        $"No response with id '{(id.Length > 100 ? id[..100] + "…" : id)}' is stored for this key (the gateway keeps the responses it wrote, and remembers " +
+        $"which provider keeps the ones it passed through, for {StoredResponseLifetime.TotalHours:0} hours).", OpenAiError.NotFound, "response_id", "response_not_found");
 }

@@ -140,18 +140,27 @@ public sealed class ResponsesSdkNodeTests
     }
 
     [Fact]
-    public async Task ResponsesUpstream_KeptResponse_UpstreamErrorsComeBackAsTheyAre()
+    public async Task ResponsesUpstream_KeptResponse_UpstreamErrorsComeBackAsTheyAre_ExceptTheGatewaysOwnFaults()
     {
-        await using var env = await StartWithResponsesUpstream();
+        await using var env = await TestEnv.StartAsync(url => TestConfig.Standard(url, firstByteTimeout: "1s")
+            .Replace("type: openai", "type: openai\n    responses_api: true", StringComparison.Ordinal));
         env.Upstream.Handler = KeepingUpstream(KeptId);
         NodeSdk.Ok(await NodeSdk.RunAsync(Script, "plain", env.Gateway.BaseUrl, "gpt-test"));
+
         env.Upstream.Handler = ctx => Upstream.Json(ctx, 429, """{"error":{"message":"Slow down","type":"rate_limit_error","param":null,"code":"rate_limit_exceeded"}}""");
+        var limited = await NodeSdk.RunAsync(Script, "retrieve", env.Gateway.BaseUrl, "gpt-test", TestKeys.All, KeptId);
+        Assert.Equal((false, 429), (limited.GetProperty("ok").GetBoolean(), limited.GetProperty("status").GetInt32()));
+        Assert.Contains("Slow down", limited.GetProperty("message").GetString(), StringComparison.Ordinal);
 
-        var run = await NodeSdk.RunAsync(Script, "retrieve", env.Gateway.BaseUrl, "gpt-test", TestKeys.All, KeptId);
+        // The provider refusing the gateway's credential is not the client's 401.
+        env.Upstream.Handler = ctx => Upstream.Json(ctx, 401, """{"error":{"message":"Incorrect API key","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""");
+        var refused = await NodeSdk.RunAsync(Script, "retrieve", env.Gateway.BaseUrl, "gpt-test", TestKeys.All, KeptId);
+        Assert.Equal((502, "upstream_error"), (refused.GetProperty("status").GetInt32(), refused.GetProperty("type").GetString()));
 
-        Assert.False(run.GetProperty("ok").GetBoolean());
-        Assert.Equal(429, run.GetProperty("status").GetInt32());
-        Assert.Contains("Slow down", run.GetProperty("message").GetString(), StringComparison.Ordinal);
+        env.Upstream.Handler = ctx => Upstream.Hang(ctx);
+        var slow = await NodeSdk.RunAsync(Script, "retrieve", env.Gateway.BaseUrl, "gpt-test", TestKeys.All, KeptId);
+        Assert.Equal(504, slow.GetProperty("status").GetInt32());
+        Assert.Contains("first byte timeout", slow.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     private const string KeptId = "resp_kept_0123456789abcdef";
