@@ -14,7 +14,8 @@ namespace Proxy.Pipeline;
 /// request's own <see cref="OpenAiResponsesApi"/> (what the answer echoes, the stored conversation it continues); the
 /// answers the gateway writes itself (translated ones) are kept in the <see cref="IResponseStore"/> under the caller's
 /// key, for <c>GET/DELETE /v1/responses/{id}</c>, its <c>input_items</c> and a later <c>previous_response_id</c>.
-/// Responses that OpenAI or Azure OpenAI answered themselves (passthrough) are kept there, not here.
+/// Responses that OpenAI or Azure OpenAI answered themselves (passthrough) are kept there, not here: the store keeps
+/// only which provider answered, under the caller's key, and those requests are forwarded to it.
 /// </summary>
 public sealed partial class ProxyHandler
 {
@@ -53,10 +54,20 @@ public sealed partial class ProxyHandler
         responses.Save(keyId, writer.ResponseId, input, writer.OutputItemsJson, writer.ResponseJson, time.GetUtcNow() + StoredResponseLifetime);
     }
 
+    /// <summary>
+    /// For an answer that passed through (OpenAI, Azure OpenAI keep it themselves): which provider to ask for it later.
+    /// Called as soon as the relay reads the provider's id, before the answer's last bytes reach the client.
+    /// </summary>
+    private void SavePassthrough(OpenAiResponsesApi api, string upstreamId, CallOutcome outcome)
+    {
+        if (api.Facts is not { Store: true } || outcome.KeyId is not { } keyId || outcome.Target is not { } target) return;
+        responses.SavePassthrough(keyId, upstreamId, target.Provider.Name, time.GetUtcNow() + StoredResponseLifetime);
+    }
+
     /// <summary>GET /v1/responses/{id}: the stored response object, to the key that made it.</summary>
     public async Task GetResponse(HttpContext ctx)
     {
-        if (await StoredFor(ctx, IdOf(ctx)) is not { } stored) return;
+        if (await StoredFor(ctx, IdOf(ctx), "") is not { } stored) return;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.BodyWriter.WriteAsync(stored.Response, ctx.RequestAborted);
     }
@@ -64,7 +75,7 @@ public sealed partial class ProxyHandler
     /// <summary>GET /v1/responses/{id}/input_items: its input items, a page at a time (limit, order, after).</summary>
     public async Task GetResponseInputItems(HttpContext ctx)
     {
-        if (await StoredFor(ctx, IdOf(ctx)) is not { } stored) return;
+        if (await StoredFor(ctx, IdOf(ctx), "/input_items") is not { } stored) return;
         var query = ctx.Request.Query;
         int limit = ResponseItemListWriter.DefaultLimit;
         if (query.TryGetValue("limit", out var l) && (!int.TryParse(l, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > ResponseItemListWriter.MaxLimit))
@@ -89,6 +100,12 @@ public sealed partial class ProxyHandler
         var id = IdOf(ctx);
         RequestIds.Assign(ctx);
         if (await KeyFor(ctx) is not { } key) return;
+        if (responses.TryGetPassthrough(key.Id, id) is { } kept)
+        {
+            // The provider's own answer says whether it was deleted; only then is the pointer to it useless.
+            if (await ForwardAsync(ctx, kept, HttpMethod.Delete, "")) responses.Delete(key.Id, id);
+            return;
+        }
         if (!responses.Delete(key.Id, id))
         {
             await NoSuchResponse(ctx, id);
@@ -107,14 +124,30 @@ public sealed partial class ProxyHandler
     /// <summary>The {id} of the route (a plain RequestDelegate: no parameter binding to generate for AOT).</summary>
     private static string IdOf(HttpContext ctx) => ctx.Request.RouteValues["id"] as string ?? "";
 
-    private async Task<StoredResponse?> StoredFor(HttpContext ctx, string id)
+    /// <summary>The response the gateway stored for this key; one a provider keeps is forwarded there (GET <paramref name="suffix"/>) and answered here.</summary>
+    private async Task<StoredResponse?> StoredFor(HttpContext ctx, string id, string suffix)
     {
         RequestIds.Assign(ctx);
         if (await KeyFor(ctx) is not { } key) return null;
         // Another key's response answers exactly as one that never existed: its id reveals nothing.
         if (responses.TryGet(key.Id, id) is { } stored) return stored;
-        await NoSuchResponse(ctx, id);
+        if (responses.TryGetPassthrough(key.Id, id) is { } kept) await ForwardAsync(ctx, kept, HttpMethod.Get, suffix);
+        else await NoSuchResponse(ctx, id);
         return null;
+    }
+
+    /// <summary>Forwards the request for a response a provider keeps to that provider (by name, in the config in force now); true when it answered 2xx.</summary>
+    private async Task<bool> ForwardAsync(HttpContext ctx, PassthroughResponse kept, HttpMethod method, string suffix)
+    {
+        var requestId = ctx.Response.Headers[RequestIds.Header].ToString();
+        if (!config.Current.Providers.TryGetValue(kept.Provider, out var provider)
+            || provider.Adapter.BuildStoredResponseRequest(method, kept.ResponseId, suffix, ctx.Request.QueryString) is not { } request)
+        {
+            await ErrorResponses.WriteAsync(ctx, 404, $"Response '{kept.ResponseId}' was answered by provider '{kept.Provider}', which this gateway no longer has.",
+                OpenAiError.NotFound, "response_id", "response_not_found");
+            return false;
+        }
+        return await StoredResponseForwarding.ForwardAsync(ctx, provider, request, logger, requestId);
     }
 
     private async Task<VirtualKey?> KeyFor(HttpContext ctx)
@@ -135,6 +168,6 @@ public sealed partial class ProxyHandler
     }
 
     private static Task NoSuchResponse(HttpContext ctx, string id) => ErrorResponses.WriteAsync(ctx, 404,
-        $"No response with id '{(id.Length > 100 ? id[..100] + "…" : id)}' is stored for this key (responses the gateway translated are kept for " +
-        $"{StoredResponseLifetime.TotalHours:0} hours; those OpenAI answered directly are kept by OpenAI).", OpenAiError.NotFound, "response_id", "response_not_found");
+        $"No response with id '{(id.Length > 100 ? id[..100] + "…" : id)}' is stored for this key (the gateway keeps the responses it wrote, and remembers " +
+        $"which provider keeps the ones it passed through, for {StoredResponseLifetime.TotalHours:0} hours).", OpenAiError.NotFound, "response_id", "response_not_found");
 }

@@ -142,6 +142,7 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                     return;
                 }
                 own.Finished = writer => SaveResponse(own, writer, body.Span, outcome);
+                own.PassthroughNoted = id => SavePassthrough(own, id, outcome);
                 outcome.Api = api = own;
             }
 

@@ -157,6 +157,8 @@ public static class UpstreamRelay
             // A token count is not usage: nothing was generated or billed.
             if (call.Operation != Operation.CountTokens) adapter.ReadUsage(answer.Span, ref outcome.Usage);
             outcome.CaptureResponse(answer.Span);
+            // A provider that keeps Responses (OpenAI, Azure) names the answer; the gateway remembers where it is kept.
+            (call.Api as ClientApis.OpenAiResponses.OpenAiResponsesApi)?.PassedThrough(ClientApis.OpenAiResponses.Store.PassthroughResponseIds.OfResponse(answer.Span));
             res.ContentLength = answer.Length;
             await res.BodyWriter.WriteAsync(answer.Memory, clientAborted);
             return;

@@ -120,6 +120,13 @@ public abstract class ProviderAdapter(ProviderSettings settings, HttpMessageInvo
         if (!writer.Completed) throw new InvalidUpstreamAnswerException("the answer ended before it was complete");
     }
 
+    /// <summary>
+    /// A request for a response this provider answered and keeps (OpenAI's Responses API): <paramref name="method"/> on
+    /// the response <paramref name="responseId"/> plus <paramref name="suffix"/> ("" or "/input_items"), with the
+    /// client's query, credentials as for a call. Null when the provider keeps no responses (the default).
+    /// </summary>
+    public virtual HttpRequestMessage? BuildStoredResponseRequest(HttpMethod method, string responseId, string suffix, QueryString query) => null;
+
     /// <summary>Reads the usage of a plain answer in the client's own API (passthrough).</summary>
     public abstract void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage);
 

@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
+using Proxy.ClientApis;
+using Proxy.ClientApis.OpenAiResponses;
+using Proxy.ClientApis.OpenAiResponses.Store;
 using Proxy.Providers;
 
 namespace Proxy.Streaming;
@@ -12,21 +15,32 @@ namespace Proxy.Streaming;
 /// input_tokens_details.cached_tokens, output_tokens) is read from the terminal event's response.
 /// <para>
 /// Only each event's top-level <c>type</c> is read, usually its first property; the terminal event, once per stream, is
-/// read further for the usage.
+/// read further for the usage. For a request with its own <see cref="OpenAiResponsesApi"/>, response.created is read
+/// further too, once per stream: the provider keeps the response under its id, which the request's API notes
+/// (<see cref="OpenAiResponsesApi.PassedThrough"/>) so that the gateway can forward GET/DELETE for it later.
 /// </para>
 /// </summary>
 public sealed class OpenAiResponsesSseTranscoder : SseEventTranscoder
 {
-    /// <summary>Stateless, so one instance serves every stream.</summary>
-    public static OpenAiResponsesSseTranscoder Instance { get; } = new();
+    /// <summary>Stateless, so one instance serves every stream that needs no id noted.</summary>
+    public static OpenAiResponsesSseTranscoder Instance { get; } = new(null);
 
-    private OpenAiResponsesSseTranscoder()
+    private readonly OpenAiResponsesApi? _notes;
+
+    private OpenAiResponsesSseTranscoder(OpenAiResponsesApi? notes) => _notes = notes;
+
+    /// <summary>The transcoder for one stream: its own instance when the request's API notes the provider's response id, else the shared one.</summary>
+    public static OpenAiResponsesSseTranscoder For(ClientApi api)
     {
+        if (api is not OpenAiResponsesApi { Facts: not null } own) return Instance;
+        own.PassedThrough(null); // a new attempt: whatever an earlier one noted is not this answer's
+        return new OpenAiResponsesSseTranscoder(own);
     }
 
     private enum Kind : byte
     {
         Other,
+        Created,
         Completed,
         Incomplete,
         Failed,
@@ -48,6 +62,9 @@ public sealed class OpenAiResponsesSseTranscoder : SseEventTranscoder
         if (!SseFramer.TryGetData(evt, out var data)) return; // a comment keeps an idle connection alive
         switch (KindOf(data))
         {
+            case Kind.Created:
+                _notes?.PassedThrough(PassthroughResponseIds.OfEvent(data));
+                break;
             case Kind.Completed or Kind.Incomplete:
                 ReadUsage(data, ref state.Usage);
                 state.Completed = true;
@@ -80,7 +97,8 @@ public sealed class OpenAiResponsesSseTranscoder : SseEventTranscoder
                     continue;
                 }
                 if (reader.TokenType != JsonTokenType.String) return Kind.Other;
-                return reader.ValueTextEquals("response.completed"u8) ? Kind.Completed
+                return reader.ValueTextEquals("response.created"u8) ? Kind.Created
+                    : reader.ValueTextEquals("response.completed"u8) ? Kind.Completed
                     : reader.ValueTextEquals("response.incomplete"u8) ? Kind.Incomplete
                     : reader.ValueTextEquals("response.failed"u8) ? Kind.Failed
                     : reader.ValueTextEquals("error"u8) ? Kind.Error

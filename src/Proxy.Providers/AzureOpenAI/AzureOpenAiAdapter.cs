@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
 using Proxy.Config;
 using Proxy.Providers.OpenAI;
 
@@ -20,6 +21,7 @@ public sealed class AzureOpenAiAdapter : OpenAiAdapter
     private readonly ConcurrentDictionary<string, DeploymentUrls> _deployments = new(StringComparer.Ordinal);
     private readonly DeploymentUrls? _v1;
     private readonly Uri _responses;
+    private readonly string _responsesRoot;
 
     public AzureOpenAiAdapter(ProviderSettings settings, HttpMessageInvoker invoker, AzureOpenAiSettings azure) : base(settings, invoker)
     {
@@ -29,7 +31,8 @@ public sealed class AzureOpenAiAdapter : OpenAiAdapter
         var v1Query = azure.ApiVersion == "preview" ? "?api-version=preview" : "";
         if (azure.UsesV1Api)
             _v1 = new DeploymentUrls(new Uri(_endpoint + "/openai/v1/chat/completions" + v1Query), new Uri(_endpoint + "/openai/v1/embeddings" + v1Query));
-        _responses = new Uri(_endpoint + "/openai/v1/responses" + v1Query);
+        _responsesRoot = _endpoint + "/openai/v1/responses";
+        _responses = new Uri(_responsesRoot + v1Query);
     }
 
     /// <summary>Every Azure OpenAI resource serves the Responses API (in the regions and for the models Azure lists).</summary>
@@ -41,6 +44,10 @@ public sealed class AzureOpenAiAdapter : OpenAiAdapter
         var urls = _v1 ?? _deployments.GetOrAdd(call.Target.UpstreamModel, static (deployment, self) => self.UrlsFor(deployment), this);
         return call.Operation == Operation.Embeddings ? urls.Embeddings : urls.Chat;
     }
+
+    /// <summary>Stored responses live under the v1 Responses endpoint, with the preview surface's api-version where that is the one in use.</summary>
+    protected override Uri StoredResponseUrl(string path, QueryString query) =>
+        new(_responsesRoot + path + (_azure.ApiVersion == "preview" ? query.Add("api-version", "preview") : query).ToUriComponent());
 
     protected override void AddAuthentication(HttpRequestHeaders headers)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Proxy.Answers;
 using Proxy.ClientApis;
 using Proxy.Config;
@@ -18,6 +19,7 @@ public class OpenAiAdapter : ProviderAdapter
     private readonly Uri _chatUrl;
     private readonly Uri _embeddingsUrl;
     private readonly Uri _responsesUrl;
+    private readonly string _responsesRoot;
     private readonly string? _authorization;
     private readonly bool _speaksResponses;
 
@@ -26,7 +28,8 @@ public class OpenAiAdapter : ProviderAdapter
         var baseUrl = settings.BaseUrl ?? throw new ArgumentException("base_url is required", nameof(settings));
         _chatUrl = new Uri(baseUrl + "/chat/completions");
         _embeddingsUrl = new Uri(baseUrl + "/embeddings");
-        _responsesUrl = new Uri(baseUrl + "/responses");
+        _responsesRoot = baseUrl + "/responses";
+        _responsesUrl = new Uri(_responsesRoot);
         _speaksResponses = OpenAiKind.ReadResponsesApi(settings, null);
         _authorization = string.IsNullOrEmpty(settings.ApiKey) ? null : "Bearer " + settings.ApiKey;
     }
@@ -66,6 +69,20 @@ public class OpenAiAdapter : ProviderAdapter
     protected virtual Uri OperationUrl(in UpstreamCall call) =>
         IsResponsesPassthrough(call) ? _responsesUrl : call.Operation == Operation.Embeddings ? _embeddingsUrl : _chatUrl;
 
+    /// <summary>Where the upstream keeps its responses (<c>GET/DELETE {base_url}/responses/{id}</c>, <c>.../input_items</c>), when it speaks the Responses API.</summary>
+    public override HttpRequestMessage? BuildStoredResponseRequest(HttpMethod method, string responseId, string suffix, QueryString query)
+    {
+        if (!SpeaksResponsesApi) return null;
+        var request = new HttpRequestMessage(method, StoredResponseUrl("/" + Uri.EscapeDataString(responseId) + suffix, query));
+        UpstreamTransport.SetVersion(request, Settings.BaseUrl!);
+        AddAuthentication(request.Headers);
+        foreach (var (name, value) in Settings.Headers) request.Headers.TryAddWithoutValidation(name, value);
+        return request;
+    }
+
+    /// <summary>The URL of a stored response's <paramref name="path"/> (<c>/{id}</c>, <c>/{id}/input_items</c>) under the Responses endpoint.</summary>
+    protected virtual Uri StoredResponseUrl(string path, QueryString query) => new(_responsesRoot + path + query.ToUriComponent());
+
     /// <summary>The credential header; <c>Authorization: Bearer api_key</c> unless a host wants another.</summary>
     protected virtual void AddAuthentication(System.Net.Http.Headers.HttpRequestHeaders headers)
     {
@@ -73,7 +90,7 @@ public class OpenAiAdapter : ProviderAdapter
     }
 
     protected override StreamTranscoder CreatePassthroughTranscoder(in UpstreamCall call) =>
-        IsResponsesPassthrough(call) ? OpenAiResponsesSseTranscoder.Instance : OpenAiSseTranscoder.For(call.Facts.IncludeUsage);
+        IsResponsesPassthrough(call) ? OpenAiResponsesSseTranscoder.For(call.Api) : OpenAiSseTranscoder.For(call.Facts.IncludeUsage);
 
     /// <summary>A chat completion's or a Responses API response's top-level usage (both shapes are read).</summary>
     public override void ReadUsage(ReadOnlySpan<byte> upstreamBody, ref Usage usage) => OpenAiUsage.Read(upstreamBody, ref usage);

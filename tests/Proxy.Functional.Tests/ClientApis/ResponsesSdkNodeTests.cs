@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Proxy.Functional.Tests.Fixtures;
 
 namespace Proxy.Functional.Tests.ClientApis;
@@ -96,6 +97,121 @@ public sealed class ResponsesSdkNodeTests
         using var sent = JsonDocument.Parse(received.Body);
         Assert.Equal("upstream-model", sent.RootElement.GetProperty("model").GetString());
         Assert.Equal("Be brief.", sent.RootElement.GetProperty("instructions").GetString());
+    }
+
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("stream")]
+    public async Task ResponsesUpstream_KeptResponse_RetrievedListedAndDeletedAtTheUpstream(string made)
+    {
+        await using var env = await StartWithResponsesUpstream();
+        env.Upstream.Handler = KeepingUpstream(KeptId);
+
+        var run = NodeSdk.Ok(await NodeSdk.RunAsync(Script, "kept", env.Gateway.BaseUrl, "gpt-test", argument: made));
+
+        Assert.Equal(KeptId, run.GetProperty("made").GetProperty("id").GetString());
+        Assert.Equal((KeptId, "Hi there"), (run.GetProperty("retrieved").GetProperty("id").GetString(), run.GetProperty("retrieved").GetProperty("output_text").GetString()));
+        var item = Assert.Single(run.GetProperty("items").EnumerateArray());
+        Assert.Equal(("msg_in_1", "user", "Say hello"), (item.GetProperty("id").GetString(), item.GetProperty("role").GetString(), item.GetProperty("text").GetString()));
+        // Deleted at the upstream, and forgotten here: the retrieve after it is the gateway's own 404, never sent up.
+        Assert.Equal(404, run.GetProperty("afterDelete").GetInt32());
+        Assert.Equal(
+            [("POST", "/v1/responses", ""), ("GET", "/v1/responses/" + KeptId, ""), ("GET", "/v1/responses/" + KeptId + "/input_items", "?limit=5"),
+                ("DELETE", "/v1/responses/" + KeptId, "")],
+            env.Upstream.Requests.Select(r => (r.Method, r.Path, r.Query)).ToList());
+        Assert.All(env.Upstream.Requests, r => Assert.Equal("Bearer " + TestKeys.UpstreamSecret, r.Headers["Authorization"]));
+    }
+
+    [Fact]
+    public async Task ResponsesUpstream_KeptResponse_IsScopedToTheKeyThatMadeIt()
+    {
+        await using var env = await StartWithResponsesUpstream();
+        env.Upstream.Handler = KeepingUpstream(KeptId);
+
+        NodeSdk.Ok(await NodeSdk.RunAsync(Script, "plain", env.Gateway.BaseUrl, "gpt-test"));
+        var other = await NodeSdk.RunAsync(Script, "retrieve", env.Gateway.BaseUrl, "gpt-test", TestKeys.Limited, KeptId);
+        Assert.False(other.GetProperty("ok").GetBoolean());
+        Assert.Equal(404, other.GetProperty("status").GetInt32());
+        Assert.Single(env.Upstream.Requests); // another key's lookup never reaches the upstream
+
+        var own = NodeSdk.Ok(await NodeSdk.RunAsync(Script, "retrieve", env.Gateway.BaseUrl, "gpt-test", TestKeys.All, KeptId));
+        Assert.Equal(KeptId, own.GetProperty("id").GetString());
+        Assert.Equal(("GET", "/v1/responses/" + KeptId), env.Upstream.Requests.Select(r => (r.Method, r.Path)).Last());
+    }
+
+    [Fact]
+    public async Task ResponsesUpstream_KeptResponse_UpstreamErrorsComeBackAsTheyAre_ExceptTheGatewaysOwnFaults()
+    {
+        await using var env = await TestEnv.StartAsync(url => TestConfig.Standard(url, firstByteTimeout: "1s")
+            .Replace("type: openai", "type: openai\n    responses_api: true", StringComparison.Ordinal));
+        env.Upstream.Handler = KeepingUpstream(KeptId);
+        NodeSdk.Ok(await NodeSdk.RunAsync(Script, "plain", env.Gateway.BaseUrl, "gpt-test"));
+
+        env.Upstream.Handler = ctx => Upstream.Json(ctx, 429, """{"error":{"message":"Slow down","type":"rate_limit_error","param":null,"code":"rate_limit_exceeded"}}""");
+        var limited = await NodeSdk.RunAsync(Script, "retrieve", env.Gateway.BaseUrl, "gpt-test", TestKeys.All, KeptId);
+        Assert.Equal((false, 429), (limited.GetProperty("ok").GetBoolean(), limited.GetProperty("status").GetInt32()));
+        Assert.Contains("Slow down", limited.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // The provider refusing the gateway's credential is not the client's 401.
+        env.Upstream.Handler = ctx => Upstream.Json(ctx, 401, """{"error":{"message":"Incorrect API key","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""");
+        var refused = await NodeSdk.RunAsync(Script, "retrieve", env.Gateway.BaseUrl, "gpt-test", TestKeys.All, KeptId);
+        Assert.Equal((502, "upstream_error"), (refused.GetProperty("status").GetInt32(), refused.GetProperty("type").GetString()));
+
+        env.Upstream.Handler = ctx => Upstream.Hang(ctx);
+        var slow = await NodeSdk.RunAsync(Script, "retrieve", env.Gateway.BaseUrl, "gpt-test", TestKeys.All, KeptId);
+        Assert.Equal(504, slow.GetProperty("status").GetInt32());
+        Assert.Contains("first byte timeout", slow.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    private const string KeptId = "resp_kept_0123456789abcdef";
+
+    private static Task<TestEnv> StartWithResponsesUpstream() =>
+        TestEnv.StartAsync(url => TestConfig.Standard(url).Replace("type: openai", "type: openai\n    responses_api: true", StringComparison.Ordinal));
+
+    /// <summary>A Responses upstream that keeps what it answers, as OpenAI does: create (plain or streamed), retrieve, input items, delete.</summary>
+    private static Func<HttpContext, Task> KeepingUpstream(string id)
+    {
+        bool deleted = false;
+        var response = UpstreamResponse.Replace("resp_upstream_1", id, StringComparison.Ordinal);
+        return ctx =>
+        {
+            var (method, path) = (ctx.Request.Method, ctx.Request.Path.Value);
+            if (method == "POST" && path == "/v1/responses")
+            {
+                return FakeUpstream.Recorded(ctx).BodyText.Contains("\"stream\":true", StringComparison.Ordinal)
+                    ? Upstream.Sse(ctx, [.. StreamOf(id).Select(e => "event: " + JsonDocument.Parse(e).RootElement.GetProperty("type").GetString() + "\n" + Upstream.Event(e))])
+                    : Upstream.Json(ctx, 200, response);
+            }
+            if (deleted || !(path ?? "").StartsWith("/v1/responses/" + id, StringComparison.Ordinal))
+                return Upstream.Json(ctx, 404, $$$"""{"error":{"message":"Response with id '{{{id}}}' not found.","type":"invalid_request_error","param":null,"code":null}}""");
+            if (path!.EndsWith("/input_items", StringComparison.Ordinal))
+                return Upstream.Json(ctx, 200, """{"object":"list","data":[{"id":"msg_in_1","type":"message","status":"completed","role":"user","content":[{"type":"input_text","text":"Say hello"}]}],"first_id":"msg_in_1","last_id":"msg_in_1","has_more":false}""");
+            if (method == "DELETE")
+            {
+                deleted = true;
+                return Upstream.Json(ctx, 200, $$"""{"id":"{{id}}","object":"response","deleted":true}""");
+            }
+            return Upstream.Json(ctx, 200, response);
+        };
+    }
+
+    /// <summary>A streamed answer as OpenAI sends it, response.created first (the id the gateway remembers).</summary>
+    private static string[] StreamOf(string id)
+    {
+        const string Message = """{"id":"msg_up_1","type":"message","status":"in_progress","role":"assistant","content":[]}""";
+        const string Part = """{"type":"output_text","text":"","annotations":[]}""";
+        var created = $$"""{"id":"{{id}}","object":"response","created_at":1700000000,"status":"in_progress","model":"upstream-model","output":[],"usage":null}""";
+        return
+        [
+            $$"""{"type":"response.created","sequence_number":0,"response":{{created}}}""",
+            $$"""{"type":"response.output_item.added","sequence_number":1,"output_index":0,"item":{{Message}}}""",
+            $$"""{"type":"response.content_part.added","sequence_number":2,"item_id":"msg_up_1","output_index":0,"content_index":0,"part":{{Part}}}""",
+            """{"type":"response.output_text.delta","sequence_number":3,"item_id":"msg_up_1","output_index":0,"content_index":0,"delta":"Hi there"}""",
+            """{"type":"response.output_text.done","sequence_number":4,"item_id":"msg_up_1","output_index":0,"content_index":0,"text":"Hi there"}""",
+            """{"type":"response.content_part.done","sequence_number":5,"item_id":"msg_up_1","output_index":0,"content_index":0,"part":{"type":"output_text","text":"Hi there","annotations":[]}}""",
+            """{"type":"response.output_item.done","sequence_number":6,"output_index":0,"item":{"id":"msg_up_1","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Hi there","annotations":[]}]}}""",
+            $$"""{"type":"response.completed","sequence_number":7,"response":{{UpstreamResponse.Replace("resp_upstream_1", id, StringComparison.Ordinal)}}}""",
+        ];
     }
 
     private const string ToolCompletion = """{"id":"chatcmpl-t1","object":"chat.completion","created":1700000000,"model":"upstream-model","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":30,"completion_tokens":9,"total_tokens":39}}""";

@@ -51,6 +51,32 @@ const scenarios = {
       return { deleted: made.id, status: e.status };
     }
   },
+  // A response the upstream keeps (passthrough): made plainly or streamed (argument 'stream'), then read back, its
+  // input items listed and deleted, all through the gateway; a retrieve after the delete reports its status.
+  async kept() {
+    let made;
+    if (process.argv[3] === 'stream') {
+      const stream = client.responses.stream({ model, input: 'Say hello' });
+      for await (const event of stream) void event;
+      made = await stream.finalResponse();
+    } else {
+      made = await client.responses.create({ model, input: 'Say hello' });
+    }
+    const retrieved = await client.responses.retrieve(made.id);
+    const items = await client.responses.inputItems.list(made.id, { limit: 5 });
+    await client.responses.delete(made.id);
+    let afterDelete;
+    try {
+      await client.responses.retrieve(made.id);
+      afterDelete = 'still there';
+    } catch (e) {
+      afterDelete = e.status;
+    }
+    return {
+      made: summary(made), retrieved: summary(retrieved), afterDelete,
+      items: items.data.map(i => ({ type: i.type, id: i.id, role: i.role, text: i.content?.[0]?.text })),
+    };
+  },
   async retrieve() {
     return summary(await client.responses.retrieve(process.argv[3]));
   },

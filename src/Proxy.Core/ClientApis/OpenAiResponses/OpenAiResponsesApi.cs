@@ -44,6 +44,23 @@ public sealed class OpenAiResponsesApi : ClientApi
     /// <summary>The writer of the latest attempt (retries make a new one), on a per-request instance; its final response is what the store keeps.</summary>
     public ResponseAnswerWriter? Writer { get; private set; }
 
+    /// <summary>
+    /// On a per-request instance whose latest attempt passed through to a provider that keeps responses (OpenAI, Azure
+    /// OpenAI): the id that provider gave the answer, so the gateway can remember who to ask for it later. Null otherwise.
+    /// </summary>
+    public string? UpstreamResponseId { get; private set; }
+
+    /// <summary>Notes the provider's id for a passthrough answer (null forgets it: a new attempt); the shared instance notes nothing.</summary>
+    public void PassedThrough(string? responseId)
+    {
+        if (!_perRequest) return;
+        UpstreamResponseId = responseId;
+        if (responseId is not null) PassthroughNoted?.Invoke(responseId);
+    }
+
+    /// <summary>Given the provider's id as soon as it is read: the gateway remembers who keeps the answer, before the client has it.</summary>
+    public Action<string>? PassthroughNoted { get; set; }
+
     public override ApiFormat Format => ApiFormat.OpenAiResponses;
 
     /// <summary>A continuation of a response the gateway stored: only the gateway has that conversation, so even OpenAI gets it translated.</summary>

@@ -101,6 +101,39 @@ public class InMemoryResponseStoreTests
     }
 
     [Fact]
+    public void Passthrough_IsFound_OnlyByItsKey_AndNeverAsAStoredResponse()
+    {
+        var store = new InMemoryResponseStore(100, 1 << 20, _time);
+        Assert.True(store.SavePassthrough("key-a", "resp_up", "openai", In(TimeSpan.FromHours(1))));
+
+        Assert.Equal(("key-a", "resp_up", "openai"), store.TryGetPassthrough("key-a", "resp_up") is { } p ? (p.KeyId, p.ResponseId, p.Provider) : default);
+        Assert.Null(store.TryGetPassthrough("key-b", "resp_up"));
+        // previous_response_id looks up stored responses: the gateway has no conversation behind a pointer.
+        Assert.Null(store.TryGet("key-a", "resp_up"));
+        Save(store, "key-a", "resp_own");
+        Assert.Null(store.TryGetPassthrough("key-a", "resp_own"));
+    }
+
+    [Fact]
+    public void Passthrough_SharesTheBoundsAndExpiry_AndIsDeleted()
+    {
+        var store = new InMemoryResponseStore(2, 1 << 20, _time);
+        store.SavePassthrough("k", "p1", "openai", In(TimeSpan.FromMinutes(5)));
+        Save(store, "k", "r1");
+        store.SavePassthrough("k", "p2", "azure", In(TimeSpan.FromHours(1)));
+
+        Assert.Equal(2, store.Count);
+        Assert.Null(store.TryGetPassthrough("k", "p1")); // the oldest went first
+        Assert.True(store.Delete("k", "p2"));
+        Assert.Null(store.TryGetPassthrough("k", "p2"));
+
+        store.SavePassthrough("k", "p3", "openai", In(TimeSpan.FromMinutes(5)));
+        _time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Null(store.TryGetPassthrough("k", "p3"));
+        Assert.Equal(1, store.Count);
+    }
+
+    [Fact]
     public void ConcurrentUse_KeepsTheBounds()
     {
         var store = new InMemoryResponseStore(50, 1 << 20, _time);
@@ -112,8 +145,8 @@ public class InMemoryResponseStoreTests
         });
 
         Assert.True(store.Count <= 50);
-        // Parallel.For runs its range out of order, so any given save may have been evicted since; one made after is kept.
-        Save(store, "k3", "after");
-        Assert.NotNull(store.TryGet("k3", "after"));
+        // Not r1999: Parallel.For may save it early and 50 later saves evict it. A save after the race is kept.
+        Save(store, "k3", "r-after");
+        Assert.NotNull(store.TryGet("k3", "r-after"));
     }
 }

@@ -6,20 +6,13 @@ namespace Proxy.ClientApis.OpenAiResponses.Store;
 /// turn's history is <see cref="InputItems"/> then <see cref="OutputItems"/> from this one record.
 /// </summary>
 public sealed class StoredResponse(string keyId, string responseId, byte[] inputItems, byte[] outputItems, byte[] response, DateTimeOffset expiresAt)
+    : ResponseStoreEntry(keyId, responseId, expiresAt)
 {
-    /// <summary>The gateway key that made it: only that key may read or delete it.</summary>
-    public string KeyId { get; } = keyId;
-
-    public string ResponseId { get; } = responseId;
-
     public byte[] InputItems { get; } = inputItems;
 
     public byte[] OutputItems { get; } = outputItems;
 
     public byte[] Response { get; } = response;
 
-    public DateTimeOffset ExpiresAt { get; } = expiresAt;
-
-    /// <summary>Roughly what it holds in memory, for the store's byte bound.</summary>
-    public long Size => InputItems.Length + OutputItems.Length + Response.Length + 2L * (KeyId.Length + ResponseId.Length) + 64;
+    public override long Size => InputItems.Length + OutputItems.Length + Response.Length + 2L * (KeyId.Length + ResponseId.Length) + 64;
 }
