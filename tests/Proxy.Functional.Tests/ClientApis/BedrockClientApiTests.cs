@@ -7,11 +7,13 @@ namespace Proxy.Functional.Tests.ClientApis;
 
 /// <summary>
 /// The npm Anthropic SDK and the npm OpenAI SDK's Responses API, unchanged, through the gateway to a fake Bedrock
-/// Converse that checks every request's SigV4 signature: both clients translated from Converse, plain and streamed.
+/// Converse (a model that is not Claude) that checks every request's SigV4 signature: both clients translated from Converse, plain and streamed.
 /// </summary>
 public sealed class BedrockClientApiTests
 {
-    private const string Route = "claude";
+    // Not a Claude model: Anthropic clients to Claude on Bedrock pass through InvokeModel (AnthropicSdkBedrockTests);
+    // every other model is reached through Converse, which these tests are about.
+    private const string Route = "nova";
 
     private sealed class Env : IAsyncDisposable
     {
@@ -84,7 +86,7 @@ public sealed class BedrockClientApiTests
         var plain = await ClientSdk.OkAsync(ClientSdk.Anthropic, "plain", env.Gateway, Route);
         Assert.Equal("Hello from Bedrock é ✓", plain.GetProperty("text").GetString());
         Assert.Equal("end_turn", plain.GetProperty("stop_reason").GetString());
-        Assert.Equal(BedrockConfig.Model, plain.GetProperty("model").GetString());
+        Assert.Equal(BedrockConfig.NonClaudeModel, plain.GetProperty("model").GetString());
         ClientSdk.AssertMessageUsage(plain, input: 11, cacheRead: 0, output: 4);
 
         var stream = await ClientSdk.OkAsync(ClientSdk.Anthropic, "stream", env.Gateway, Route);
@@ -104,7 +106,7 @@ public sealed class BedrockClientApiTests
 
         var calls = env.Bedrock.Calls.ToList();
         Assert.Equal(["converse", "converse-stream", "converse", "converse", "converse-stream"], calls.Select(c => c.Operation));
-        Assert.All(calls, c => Assert.Equal(BedrockConfig.Model, c.ModelId));
+        Assert.All(calls, c => Assert.Equal(BedrockConfig.NonClaudeModel, c.ModelId));
         Assert.Equal(0, env.Bedrock.Rejected);
         // The second turn replays the call and answers it, both by Bedrock's tool use id.
         var turn = calls[3].Body.GetProperty("messages");
@@ -166,7 +168,7 @@ public sealed class BedrockClientApiTests
 
         var record = Assert.Single(await ClientSdk.RecordsAsync(env.Gateway, "responses"));
         ClientSdk.AssertRecordUsage(record, prompt: 1096, cached: 1024, completion: 4, cacheWrite: 61);
-        Assert.Equal(("bedrock", BedrockConfig.Model), (record.GetProperty("provider").GetString(), record.GetProperty("upstream_model").GetString()));
+        Assert.Equal(("bedrock", BedrockConfig.NonClaudeModel), (record.GetProperty("provider").GetString(), record.GetProperty("upstream_model").GetString()));
         var messages = Assert.Single(RequestLogTests.ReadRecords(env.Gateway.LogDirectory), r => r.GetProperty("client_api").GetString() == "messages");
         ClientSdk.AssertRecordUsage(messages, prompt: 1096, cached: 1024, completion: 4, cacheWrite: 61);
     }

@@ -6,6 +6,9 @@ namespace Proxy.Functional.Tests.Providers.Bedrock;
 public static class BedrockConfig
 {
     public const string Model = "anthropic.claude-3-5-sonnet-20240620-v1:0";
+
+    /// <summary>A model that is not Claude: Anthropic clients reach it through Converse (Claude models pass through InvokeModel).</summary>
+    public const string NonClaudeModel = "amazon.nova-pro-v1:0";
     public const string ProfileArn = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0";
     public const string AccessKeyId = "AKIDFUNCTIONAL0001";
     public const string Secret = "functional/Secret+Key0000000000000000000";
@@ -24,6 +27,7 @@ public static class BedrockConfig
         routes:
           claude: { provider: bedrock, model: "{{Model}}" }
           claude-profile: { provider: bedrock, model: "{{ProfileArn}}" }
+          nova: { provider: bedrock, model: "{{NonClaudeModel}}" }
         keys:
           - id: all
             hash: {{TestKeys.Hash(TestKeys.All)}}
