@@ -30,15 +30,31 @@ grep -q 'data: \[DONE\]' <<<"$stream" || { echo "FAIL stream: $stream"; exit 1; 
 status=$(curl -s -o /dev/null -w '%{http_code}' "$base/chat/completions" -H "Authorization: Bearer $key" \
   -H 'content-type: application/json' -d '{"model":')
 [ "$status" = 400 ] || { echo "FAIL: malformed JSON gave $status"; exit 1; }
+# The other client APIs, translated from the mock (the trimmed binary must still write each one's shape).
+msg=$(curl -fsS "$base/messages" -H "x-api-key: $key" -H 'anthropic-version: 2023-06-01' -H 'content-type: application/json' \
+  -d '{"model":"mock-gpt","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}')
+grep -q '"type":"message"' <<<"$msg" || { echo "FAIL messages: $msg"; exit 1; }
+msgs=$(curl -fsSN "$base/messages" -H "x-api-key: $key" -H 'anthropic-version: 2023-06-01' -H 'content-type: application/json' \
+  -d '{"model":"mock-gpt","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}')
+grep -q 'event: message_stop' <<<"$msgs" || { echo "FAIL messages stream: $msgs"; exit 1; }
+resp=$(curl -fsS "$base/responses" -H "Authorization: Bearer $key" -H 'content-type: application/json' \
+  -d '{"model":"mock-gpt","input":"hi"}')
+grep -q '"object":"response"' <<<"$resp" || { echo "FAIL responses: $resp"; exit 1; }
+id=$(grep -o '"id":"resp_[^"]*"' <<<"$resp" | head -1 | cut -d'"' -f4)
+curl -fsS "$base/responses/$id" -H "Authorization: Bearer $key" | grep -q "\"$id\"" || { echo "FAIL: stored response $id not retrievable"; exit 1; }
+resps=$(curl -fsSN "$base/responses" -H "Authorization: Bearer $key" -H 'content-type: application/json' \
+  -d '{"model":"mock-gpt","input":"hi","stream":true}')
+grep -q 'event: response.completed' <<<"$resps" || { echo "FAIL responses stream: $resps"; exit 1; }
 sleep 1
 rss=$(ps -o rss= -p $pid | tr -d ' ')
-echo "AOT smoke: plain, stream and error answers OK; RSS after smoke $((rss / 1024)) MiB"
+echo "AOT smoke: chat plain/stream/error, messages plain/stream, responses plain/stream/retrieve OK; RSS after smoke $((rss / 1024)) MiB"
 
-# SIGTERM: the gateway drains its request log before exiting; the three requests above are three records.
+# SIGTERM: the gateway drains its request log before exiting; the seven model requests above are seven records
+# (the stored-response retrieve is answered from the gateway's store and is not a model request).
 kill -TERM $pid
 for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 if kill -0 $pid 2>/dev/null; then echo "FAIL: the gateway did not exit within 10 s of SIGTERM"; exit 1; fi
 records=$(find "$work/logs" -name '*.jsonl.gz' -exec zcat {} + 2>/dev/null | grep -c '"request_id"' || true)
-[ "$records" = 3 ] || { echo "FAIL: expected 3 request log records after SIGTERM, found $records"; cat "$log.run"; exit 1; }
+[ "$records" = 7 ] || { echo "FAIL: expected 7 request log records after SIGTERM, found $records"; cat "$log.run"; exit 1; }
 echo "AOT smoke: SIGTERM drained the request log ($records records)"
 rm -rf "$work"
