@@ -8,7 +8,7 @@ namespace Proxy.Config;
 // The routes: section: each route's targets, strategy and region policy (README "Routes").
 public sealed partial class ConfigLoader
 {
-    private static readonly string[] RouteFields = ["provider", "model", "region", "targets", "strategy", "region_policy", "retries", "timeouts", "circuit_breaker"];
+    private static readonly string[] RouteFields = ["provider", "model", "region", "targets", "strategy", "region_policy", "retries", "timeouts", "circuit_breaker", "limits"];
     private static readonly string[] TargetFields = ["provider", "model", "region", "weight", "timeouts"];
     private static readonly string[] RegionPolicies = ["any", "local", "prefer_local"];
 
@@ -20,7 +20,8 @@ public sealed partial class ConfigLoader
     private sealed record TargetSpec(ProviderSettings Provider, string Model, string? Region, int? Weight, TimeoutOverrides Timeouts, YamlNode Node, string Path);
 
     private static Dictionary<string, Route> ReadRoutes(YamlReader r, YamlNode? node, Dictionary<string, ProviderSettings> providers,
-        HashSet<string> declared, YamlNode root, Pricing.PriceTable prices, RouteDefaults defaults, ServerSettings server)
+        HashSet<string> declared, YamlNode root, Pricing.PriceTable prices, RouteDefaults defaults, ServerSettings server,
+        Limits.LimitsSettings limits)
     {
         var result = new Dictionary<string, Route>(StringComparer.Ordinal);
         var map = r.Mapping(node, "routes");
@@ -35,10 +36,12 @@ public sealed partial class ConfigLoader
             if (m is null) continue;
             var policy = new RoutePolicyFields(defaults.Retries, defaults.Timeouts, defaults.Breaker, null, null, RegionPolicy.Any, null);
             YamlNode? providerNode = null, targetsNode = null, modelNode = null, regionNode = null;
+            Limits.LimitRule[] routeLimits = [];
             foreach (var (key, v, p) in r.Entries(m, path, RouteFields))
             {
                 switch (key)
                 {
+                    case "limits": routeLimits = ReadLimitRules(r, v, p, Limits.LimitScope.Route, name, limits); break;
                     case "provider": providerNode = v; break;
                     case "model": modelNode = v; break;
                     case "region": regionNode = v; break;
@@ -79,7 +82,11 @@ public sealed partial class ConfigLoader
                 specs.Add(single);
             }
             if (specs.Count == 0) continue;
-            if (BuildRoute(r, name, path, m, specs, policy, server, prices) is { } route) result[name] = route;
+            if (BuildRoute(r, name, path, m, specs, policy, server, prices) is { } route)
+            {
+                route.Limits = routeLimits;
+                result[name] = route;
+            }
         }
         return result;
     }

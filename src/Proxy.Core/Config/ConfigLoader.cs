@@ -1,3 +1,4 @@
+using Proxy.Limits;
 using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text;
@@ -18,13 +19,13 @@ namespace Proxy.Config;
 /// <param name="time">The clock of the routes' breakers and retry budgets (tests pass a manual one).</param>
 public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeProvider? time = null)
 {
-    private static readonly string[] TopFields = ["server", "providers", "routes", "route_defaults", "keys", "logs", "metrics", "pricing", "tracing"];
+    private static readonly string[] TopFields = ["server", "providers", "routes", "route_defaults", "keys", "logs", "metrics", "pricing", "tracing", "limits", "redis", "teams"];
     private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "shutdown_deadline", "flush_interval", "upload_timeout", "s3", "azure"];
     private static readonly string[] AzureFields = ["account", "container", "endpoint", "account_key", "sas_token", "managed_identity", "client_id"];
     private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
     private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io", "region", "max_concurrent_requests"];
     private static readonly string[] CommonProviderFields = ["type", "base_url", "api_key", "headers", "connect_timeout", "first_byte_timeout", "idle_timeout", "http_proxy", "max_connections"];
-    private static readonly string[] KeyFields = ["id", "hash", "routes"];
+    private static readonly string[] KeyFields = ["id", "hash", "routes", "team", "limits"];
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly FrozenDictionary<string, IProviderKind> _kinds = kinds.ToFrozenDictionary(k => k.Type, StringComparer.Ordinal);
@@ -79,6 +80,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
             throw new ConfigException(path, [new ConfigError("(root)", 1, 1, "the file is empty; it needs at least 'providers', 'routes' and 'keys'")]);
 
         YamlNode? server = null, providers = null, routes = null, routeDefaults = null, keys = null, logs = null, metrics = null, pricing = null, tracing = null;
+        YamlNode? limits = null, redis = null, teams = null;
         foreach (var (key, value, _) in r.Entries(root, "", TopFields))
         {
             switch (key)
@@ -92,14 +94,20 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
                 case "metrics": metrics = value; break;
                 case "pricing": pricing = value; break;
                 case "tracing": tracing = value; break;
+                case "limits": limits = value; break;
+                case "redis": redis = value; break;
+                case "teams": teams = value; break;
             }
         }
 
         var serverSettings = ReadServer(r, server);
         var providerMap = ReadProviders(r, providers, root);
         var priceTable = ReadPricing(r, pricing);
-        var routeMap = ReadRoutes(r, routes, providerMap, DeclaredNames(providers), root, priceTable, ReadRouteDefaults(r, routeDefaults), serverSettings);
-        var keyTable = ReadKeys(r, keys, routeMap);
+        var redisSettings = ReadRedis(r, redis);
+        var limitsSettings = ReadLimitsSettings(r, limits, redisSettings);
+        var teamMap = ReadTeams(r, teams, limitsSettings);
+        var routeMap = ReadRoutes(r, routes, providerMap, DeclaredNames(providers), root, priceTable, ReadRouteDefaults(r, routeDefaults), serverSettings, limitsSettings);
+        var keyTable = ReadKeys(r, keys, routeMap, teamMap, limitsSettings);
         var logSettings = ReadLogs(r, logs);
         var metricsSettings = ReadMetrics(r, metrics);
         var tracingSettings = ReadTracing(r, tracing);
@@ -109,7 +117,8 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         AttachAdapters(providerMap.Values, previous);
         AttachRoutingState(routeMap.Values, previous);
         return GatewayConfig.Create(path, serverSettings, providerMap.ToFrozenDictionary(StringComparer.Ordinal),
-            routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, logSettings, hash, metricsSettings, priceTable, tracingSettings);
+            routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, logSettings, hash, metricsSettings, priceTable, tracingSettings,
+            limitsSettings, redisSettings);
     }
 
     private static ServerSettings ReadServer(YamlReader r, YamlNode? node)
@@ -367,7 +376,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         return settings;
     }
 
-    private static KeyTable ReadKeys(YamlReader r, YamlNode? node, Dictionary<string, Route> routes)
+    private static KeyTable ReadKeys(YamlReader r, YamlNode? node, Dictionary<string, Route> routes, Dictionary<string, Team> teams, LimitsSettings limits)
     {
         var byHash = new Dictionary<KeyHash, VirtualKey>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
@@ -381,6 +390,9 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
             string? id = null;
             KeyHash? hash = null;
             List<string>? allowed = null;
+            Team? team = null;
+            YamlNode? limitsNode = null;
+            string limitsPath = path + ".limits";
             foreach (var (key, v, p) in r.Entries(m, path, KeyFields))
             {
                 switch (key)
@@ -410,12 +422,24 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
                             allowed.Add(name);
                         }
                         break;
+                    case "team":
+                        if (r.String(v, p) is not { } teamName) break;
+                        if (!teams.TryGetValue(teamName, out team))
+                            r.Error(v, p, teams.Count == 0
+                                ? $"unknown team '{teamName}': declare it under 'teams:'"
+                                : $"unknown team '{teamName}'; declared: {string.Join(", ", teams.Keys.Order())}");
+                        break;
+                    case "limits": limitsNode = v; limitsPath = p; break;
                 }
             }
             if (id is null) r.Error(m, path + ".id", "missing: a name for this key (it appears in logs and metrics instead of the key)");
             if (hash is null && !m.Children.Any(e => e.Key is YamlScalarNode { Value: "hash" })) r.Error(m, path + ".hash", "missing");
             if (id is not null && hash is { } kh)
-                byHash[kh] = new VirtualKey { Id = id, AllowedRoutes = allowed?.ToFrozenSet(StringComparer.Ordinal) };
+                byHash[kh] = new VirtualKey
+                {
+                    Id = id, AllowedRoutes = allowed?.ToFrozenSet(StringComparer.Ordinal), Team = team,
+                    Limits = limitsNode is null ? [] : ReadLimitRules(r, limitsNode, limitsPath, LimitScope.Key, id, limits),
+                };
         }
         return new KeyTable(byHash.ToFrozenDictionary());
     }

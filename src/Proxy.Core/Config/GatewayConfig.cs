@@ -31,14 +31,23 @@ public sealed class GatewayConfig
     /// <summary>Prices by upstream model: the built-in table with the config's pricing: entries over it.</summary>
     public Pricing.PriceTable Pricing { get; init; } = Proxy.Pricing.PriceTable.BuiltIn;
 
+    /// <summary>The limits stage's store and fail mode (the limits themselves are on keys, teams and routes).</summary>
+    public Limits.LimitsSettings Limits { get; init; } = new();
+
+    /// <summary>The shared Redis, when configured; read at start only.</summary>
+    public RedisSettings? Redis { get; init; }
+
     /// <summary>Hash of the file's bytes, so a watcher event that changed nothing does not reload.</summary>
     public required string ContentHash { get; init; }
 
     public static GatewayConfig Create(
         string sourcePath, ServerSettings server, FrozenDictionary<string, ProviderSettings> providers,
         FrozenDictionary<string, Route> routes, KeyTable keys, LogSettings logs, string contentHash,
-        MetricsSettings? metrics = null, Pricing.PriceTable? pricing = null, TracingSettings? tracing = null) => new()
+        MetricsSettings? metrics = null, Pricing.PriceTable? pricing = null, TracingSettings? tracing = null,
+        Limits.LimitsSettings? limits = null, RedisSettings? redis = null) => new()
         {
+            Limits = limits ?? new Limits.LimitsSettings(),
+            Redis = redis,
             Tracing = tracing ?? new TracingSettings(),
             Metrics = metrics ?? new MetricsSettings(),
             Pricing = pricing ?? Proxy.Pricing.PriceTable.BuiltIn,

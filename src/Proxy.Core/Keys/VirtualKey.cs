@@ -11,6 +11,12 @@ public sealed class VirtualKey
     /// <summary>Routes this key may call; null means every route.</summary>
     public FrozenSet<string>? AllowedRoutes { get; init; }
 
+    /// <summary>The team the key belongs to; null when none.</summary>
+    public Team? Team { get; init; }
+
+    /// <summary>The key's own limits (its team's are on <see cref="Team"/>).</summary>
+    public Limits.LimitRule[] Limits { get; init; } = [];
+
     public bool MayUse(Route route) => AllowedRoutes is null || AllowedRoutes.Contains(route.Name);
 }
 

@@ -97,12 +97,19 @@ public sealed class LimitDecision(LimitState[] states, long window)
     /// <summary>The store's window index at admission (seconds since its epoch); settling adjusts that window.</summary>
     public long Window { get; } = window;
 
-    /// <summary>Why the store could not decide (timeout, broken connection); null when it did.</summary>
+    /// <summary>Why the shared store could not decide (timeout, broken connection, breaker open); null when it did.</summary>
     public string? StoreFailure { get; init; }
+
+    /// <summary>Decided by this replica's own counters (the shared store failed and the limits fail open): settle here too.</summary>
+    public bool Local { get; init; }
+
+    /// <summary>The shared store failed and a limit of this request fails closed: refused 503, nothing taken.</summary>
+    public bool FailedClosed { get; init; }
 
     /// <summary>Admitted when every enforced check fits (shadow checks never refuse).</summary>
     public bool Admitted(ReadOnlySpan<LimitCheck> checks)
     {
+        if (FailedClosed) return false;
         for (int i = 0; i < checks.Length; i++)
             if (!States[i].Fits && !checks[i].Shadow) return false;
         return true;

@@ -74,6 +74,13 @@ public sealed class GatewayMetrics
 
     public void Reject(RejectReason reason) => _rejected[(int)reason].Increment();
 
+    /// <summary>A request over a limit: refused, or counted only (a shadow limit). Rare, so the series is looked up each time.</summary>
+    public void RateLimited(Limits.LimitRule rule, bool refused) =>
+        _families.RateLimited.WithLabels(Limits.LimitRule.ScopeName(rule.Scope), rule.Holder, Limits.LimitRule.KindName(rule.Kind), refused ? "refused" : "shadow").Inc();
+
+    /// <summary>The limit store did not decide in time; <paramref name="failedClosed"/>: the request was refused for it.</summary>
+    public void LimitStoreFailed(string store, bool failedClosed) => _families.LimitStoreFailures.WithLabels(store, failedClosed ? "closed" : "open").Inc();
+
     /// <summary>The gateway ran out of file descriptors (EMFILE/ENFILE) doing <paramref name="operation"/>: its own exhaustion, never an upstream's.</summary>
     public void Exhausted(ResourceOperation operation) => _exhausted[(int)operation].Increment();
 
@@ -150,11 +157,17 @@ public enum RejectReason
 
     /// <summary>At the concurrency cap (server.max_concurrent_requests): answered 503 gateway_overloaded.</summary>
     Overloaded,
+
+    /// <summary>Over a key's, team's or route's limit: answered 429 rate_limit_exceeded.</summary>
+    RateLimited,
+
+    /// <summary>The limit store could not decide and the limit fails closed: answered 503 limits_unavailable.</summary>
+    LimitsUnavailable,
 }
 
 internal static class RejectReasons
 {
-    public static readonly string[] All = ["missing_key", "invalid_key", "model_not_allowed", "overloaded"];
+    public static readonly string[] All = ["missing_key", "invalid_key", "model_not_allowed", "overloaded", "rate_limited", "limits_unavailable"];
 }
 
 /// <summary>What the gateway was doing when it ran out of file descriptors.</summary>

@@ -37,6 +37,12 @@ internal sealed class MetricFamilies
         BreakerState = f.CreateGauge(MetricNames.BreakerState, "Circuit breaker of each target in the config in force: 0 closed, 1 half-open, 2 open.", Target);
         BreakerTransitions = f.CreateCounter(MetricNames.BreakerTransitions + "_total", "Circuit breaker state changes, by target and the state changed to.", [.. Target, "to"]);
         ConfigReloads = f.CreateCounter(MetricNames.ConfigReloads + "_total", "Config reloads, by result: applied or rejected (the last good config stays).", ["result"]);
+        RateLimited = f.CreateCounter(MetricNames.RateLimited + "_total",
+            "Requests over a limit, by whose limit (scope: key, team, route; holder: its id), which (limit: rpm, tpm, concurrency) and what happened (result: refused, or shadow: counted, not refused).",
+            ["scope", "holder", "limit", "result"]);
+        LimitStoreFailures = f.CreateCounter(MetricNames.LimitStoreFailures + "_total",
+            "Requests whose limits the store could not decide in time (timeout, error, breaker open), by store and what decided instead (mode: open, the replica alone; closed, refused 503).",
+            ["store", "mode"]);
         ConfigLastReload = f.CreateGauge(MetricNames.ConfigLastReload, "Unix time the config in force was loaded.");
     }
 
@@ -52,6 +58,8 @@ internal sealed class MetricFamilies
     public Prometheus.Counter ClientApiRequests { get; }
     public Prometheus.Counter Rejected { get; }
     public Prometheus.Counter Exhausted { get; }
+    public Prometheus.Counter RateLimited { get; }
+    public Prometheus.Counter LimitStoreFailures { get; }
     public Prometheus.Counter UpstreamErrors { get; }
     public Prometheus.Counter Retries { get; }
     public Prometheus.Counter Fallbacks { get; }

@@ -28,6 +28,8 @@ public static class MetricNames
     public const string MaxConcurrentRequests = Prefix + "max_concurrent_requests";
     public const string ResourceExhaustion = Prefix + "resource_exhaustion";
     public const string ConfigReloads = Prefix + "config_reloads";
+    public const string RateLimited = Prefix + "rate_limited";
+    public const string LimitStoreFailures = Prefix + "limit_store_failures";
     public const string ConfigLastReload = Prefix + "config_last_reload_timestamp_seconds";
     public const string BuildInfo = Prefix + "build_info";
 

@@ -94,4 +94,22 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Error, "Request {RequestId}: unexpected failure in the gateway; answered 500 (or cut the answer short if it had begun){Repeats}")]
     private static partial void UnexpectedLine(ILogger logger, string requestId, string repeats, Exception exception);
+
+    public static void LimitStoreFailed(ILogger logger, string store, string reason, bool failedClosed)
+    {
+        if (logger.IsEnabled(LogLevel.Warning) && Throttle.ShouldWrite(11, store, reason, out var n))
+            LimitStoreFailedLine(logger, store, reason, failedClosed ? "refused with 503 (the limit fails closed)" : "decided by this replica alone (fail open)", LogThrottle.Repeats(n));
+    }
+
+    public static void ShadowLimit(ILogger logger, string requestId, string limit)
+    {
+        if (logger.IsEnabled(LogLevel.Information) && Throttle.ShouldWrite(12, limit, "shadow", out var n))
+            ShadowLimitLine(logger, requestId, limit, LogThrottle.Repeats(n));
+    }
+
+    [LoggerMessage(11, LogLevel.Warning, "The {Store} limit store could not decide ({Reason}): requests {What}{Repeats}")]
+    private static partial void LimitStoreFailedLine(ILogger logger, string store, string reason, string what, string repeats);
+
+    [LoggerMessage(12, LogLevel.Information, "Request {RequestId} is over the shadow limit {Limit}: counted, not refused{Repeats}")]
+    private static partial void ShadowLimitLine(ILogger logger, string requestId, string limit, string repeats);
 }

@@ -19,7 +19,7 @@ namespace Proxy.Pipeline;
 /// the endpoint: its error shape, its writers, its canonical form). Stateless; one instance serves every request.
 /// </summary>
 public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger,
-    AdmissionGate admission, ClientApis.OpenAiResponses.Store.IResponseStore responses)
+    AdmissionGate admission, ClientApis.OpenAiResponses.Store.IResponseStore responses, Limits.LimitsStage limits)
 {
 
     public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, ClientApi.OpenAiChat);
@@ -40,6 +40,9 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
         using var body = new PooledBuffer((int)Math.Min(ctx.Request.ContentLength ?? 16 * 1024, snapshot.Server.MaxBodyBytes));
         // The client's request as the canonical OpenAI chat request, made once when a target does not speak the client's API.
         CanonicalRequest? canonical = null;
+        // The request's limit checks and the store's decision; null when no limit applies (or it was not reached).
+        Limits.LimitCheck[]? limitChecks = null;
+        Limits.LimitDecision? limitDecision = null;
         // One method, not two: a second async method would box a second state machine on every request.
         // Every return below still runs the finally, so every request leaves exactly one record.
         metrics.InFlight.Increment();
@@ -133,6 +136,14 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                 return;
             }
 
+            // Limits: after the route is known (its limits count) and before anything is stored or sent.
+            if (Limits.LimitsStage.ChecksFor(key, route, body.Length, operation == Operation.CountTokens ? -1 : facts.MaxTokens, snapshot.Limits) is { } checks)
+            {
+                limitChecks = checks;
+                limitDecision = await limits.AdmitAsync(checks, requestId, snapshot.Limits, ct);
+                if (!await limits.AnswerAsync(ctx, outcome, checks, limitDecision)) return;
+            }
+
             // A Responses request carries its own API: what its answer echoes, and the stored conversation it continues.
             if (api is ClientApis.OpenAiResponses.OpenAiResponsesApi && BeginResponse(body.Span, key, out var refused) is var own)
             {
@@ -216,6 +227,7 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
         {
             // First in the finally: the response is done (a stream's last byte written), and nothing below can keep the slot.
             if (admitted) admission.Exit();
+            if (limitDecision is not null) limits.Settle(limitChecks!, limitDecision, requestId, outcome.Usage, outcome.UpstreamStatus is >= 200 and < 300);
             canonical?.Dispose();
             var record = Records.Build(ctx, operation, requestId, body, outcome);
             metrics.Observe(record, outcome);

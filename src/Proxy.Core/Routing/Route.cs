@@ -27,6 +27,9 @@ public sealed class Route
 
     public RetrySettings Retries { get; init; } = new();
 
+    /// <summary>The route's limits, shared by every key that calls it.</summary>
+    public Limits.LimitRule[] Limits { get; internal set; } = [];
+
     /// <summary>Settings of the targets' breakers; null when the route has none.</summary>
     public BreakerSettings? CircuitBreaker { get; init; }
 

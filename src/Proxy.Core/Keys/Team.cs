@@ -1,0 +1,11 @@
+using Proxy.Limits;
+
+namespace Proxy.Keys;
+
+/// <summary>A group of keys that share limits (and, later, a budget): the config's <c>teams:</c> entries.</summary>
+public sealed class Team
+{
+    public required string Name { get; init; }
+
+    public LimitRule[] Limits { get; init; } = [];
+}
