@@ -59,7 +59,9 @@ public sealed class InMemoryLimitStore(TimeProvider time, int divisor = 1) : ILi
                     if (locked[i] is SlidingWindow window)
                     {
                         window.Take(checks[i].Cost);
-                        if (states[i].Reset == TimeSpan.Zero) states[i] = states[i] with { Reset = window.Reset(nowMs) };
+                        // Whole again when the newest non-empty slot leaves: after a take that is the current slot,
+                        // later than a reset read before it whenever the window's newest take was in an earlier slot.
+                        states[i] = states[i] with { Reset = window.Reset(nowMs) };
                     }
                     else ((StrongBox<long>)locked[i]).Value += checks[i].Cost;
                 }
