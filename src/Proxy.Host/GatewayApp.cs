@@ -103,6 +103,8 @@ public static class GatewayApp
         // embedded default; a shared store comes with Redis).
         services.AddSingleton<Proxy.ClientApis.OpenAiResponses.Store.IResponseStore>(sp =>
             new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(maxCount: 10_000, maxBytes: 64L << 20, sp.GetRequiredService<TimeProvider>()));
+        // Limits: the store is chosen at start (limits.store); the limits themselves reload with the config.
+        services.AddSingleton(sp => Limits.LimitsSetup.Create(initial, sp.GetRequiredService<TimeProvider>(), metrics, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ProxyHandler>();
         // Kestrel's socket transport, with accepts that back off when out of descriptors instead of spinning.
         services.RemoveAll<IConnectionListenerFactory>();

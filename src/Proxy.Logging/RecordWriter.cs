@@ -86,7 +86,9 @@ public sealed class RecordWriter : IDisposable
         w.WriteNumber("upstream_ttfb"u8, record.UpstreamTtfbUs);
         w.WriteNumber("ttft"u8, record.TtftUs);
         w.WriteNumber("gateway_overhead"u8, record.GatewayOverheadUs);
+        if (record.LimitsUs > 0) w.WriteNumber("limits"u8, record.LimitsUs);
         w.WriteEndObject();
+        if (record.LimitedBy is not null) w.WriteString("limited_by"u8, record.LimitedBy);
 
         WriteBody(w, "request_body"u8, record.RequestBody.Span);
         WriteBody(w, "response_body"u8, record.ResponseBody.Span);

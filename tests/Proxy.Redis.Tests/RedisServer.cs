@@ -88,6 +88,27 @@ public sealed class RedisServer : IDisposable
 
     public ConnectionMultiplexer Connect() => ConnectionMultiplexer.Connect(Configuration);
 
+    public int Pid => _process.Id;
+
+    /// <summary>SIGSTOP: the server holds its connections and answers nothing (a hung Redis).</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>SIGCONT: a frozen server goes on.</summary>
+    public void Thaw() => Signal("CONT");
+
+    /// <summary>SIGKILL, and waits for the exit: connections are reset, the data is gone.</summary>
+    public void Kill()
+    {
+        Signal("KILL");
+        _process.WaitForExit(10_000);
+    }
+
+    private void Signal(string name)
+    {
+        using var kill = Process.Start("kill", ["-" + name, Pid.ToString(CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
     public void Dispose() => NodeServer.Stop(_process);
 
     private static string? Find()

@@ -37,6 +37,12 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
 
     public Usage Usage;
 
+    /// <summary>Microseconds the limits stage took (its store call included); 0 when no limit applied.</summary>
+    public long LimitsUs { get; set; }
+
+    /// <summary>The counter that refused the request (e.g. <c>key:team-a:rpm</c>), or <c>store</c> when the store failed closed.</summary>
+    public string? LimitedBy { get; set; }
+
     public string? ErrorClass { get; set; }
 
     /// <summary>An answer was written after the connection had closed (Kestrel drops it): none of it reached the client.</summary>

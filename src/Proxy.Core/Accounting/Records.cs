@@ -54,6 +54,8 @@ internal static class Records
             UpstreamTtfbUs = CallOutcome.Micros(o.UpstreamSent, o.UpstreamHeaders),
             TtftUs = CallOutcome.Micros(o.Start, o.FirstEvent),
             GatewayOverheadUs = Math.Max(0, total - upstream),
+            LimitsUs = o.LimitsUs,
+            LimitedBy = o.LimitedBy,
             // The record outlives the request's pooled buffers, so what the policy keeps is copied.
             RequestBody = o.BodyCap == 0 ? default : body.Span[..Math.Min(body.Length, o.BodyCap)].ToArray(),
             ResponseBody = o.ResponseCapture is { } r ? r.Span.ToArray() : default,

@@ -76,6 +76,12 @@ public sealed class RequestRecord
     /// <summary>Time the gateway itself added: total minus the time spent waiting on the upstream.</summary>
     public long GatewayOverheadUs { get; init; }
 
+    /// <summary>Time in the limits stage; 0 when no limit applied.</summary>
+    public long LimitsUs { get; init; }
+
+    /// <summary>The limit that refused the request (<c>key:team-a:rpm</c>, <c>store</c>); null when none did.</summary>
+    public string? LimitedBy { get; init; }
+
     /// <summary>Request body per the log's body policy (empty under "metadata"); owned by the record.</summary>
     public ReadOnlyMemory<byte> RequestBody { get; init; }
 

@@ -87,6 +87,7 @@ public sealed class LimitsStage(ILimitStore store, LeaseRenewer? renewer, Gatewa
             metrics.Reject(RejectReason.LimitsUnavailable);
             response.Headers.RetryAfter = "1";
             outcome.ErrorClass = OpenAiError.Upstream;
+            outcome.LimitedBy = "store";
             await ErrorResponses.WriteAsync(ctx, 503,
                 "The gateway's rate-limit store did not answer in time and this request's limits fail closed; try again shortly.",
                 OpenAiError.Upstream, code: "limits_unavailable", api: outcome.Api);
@@ -101,6 +102,7 @@ public sealed class LimitsStage(ILimitStore store, LeaseRenewer? renewer, Gatewa
         var check = checks[worst];
         response.Headers.RetryAfter = RateLimitHeaders.RetryAfterSeconds(state.RetryAfter);
         outcome.ErrorClass = OpenAiError.RateLimit;
+        outcome.LimitedBy = check.Counter;
         var message = check.Cost > state.Limit
             ? string.Create(CultureInfo.InvariantCulture,
                 $"Request too large for the {check.Rule.Describe()}: it may use {check.Cost} tokens (input estimated from its size, plus its max tokens) and the limit is {state.Limit}. Lower max_tokens or shorten the input.")

@@ -140,7 +140,9 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
             if (Limits.LimitsStage.ChecksFor(key, route, body.Length, operation == Operation.CountTokens ? -1 : facts.MaxTokens, snapshot.Limits) is { } checks)
             {
                 limitChecks = checks;
+                long limitsStart = Stopwatch.GetTimestamp();
                 limitDecision = await limits.AdmitAsync(checks, requestId, snapshot.Limits, ct);
+                outcome.LimitsUs = Math.Max(1, (long)Stopwatch.GetElapsedTime(limitsStart).TotalMicroseconds);
                 if (!await limits.AnswerAsync(ctx, outcome, checks, limitDecision)) return;
             }
 
