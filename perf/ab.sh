@@ -6,6 +6,9 @@
 # loadgen and the gateway under perf/.work. Usage:
 #   perf/ab.sh A_BINARY B_BINARY [ROUNDS (default 8)] [SECONDS (default 8)]
 # e.g. perf/ab.sh /tmp/before/proxy perf/.work/gateway/proxy
+# A feature's own cost: the same binary twice, with the feature's config on one side only:
+#   B_KEY='limits: { requests_per_minute: 1000000000 }' perf/ab.sh perf/.work/gateway/proxy perf/.work/gateway/proxy
+# A_KEY / B_KEY: YAML lines added under the side's key; A_TOP / B_TOP: top-level YAML (limits:, redis:) for the side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=$1 B=$2 ROUNDS=${3:-8} SECS=${4:-8}
@@ -24,22 +27,25 @@ PIDS+=($!)
 wait_port 9500
 KEY="sk-gw-ab-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 HASH=$(printf %s "$KEY" | sha256sum | cut -d' ' -f1)
-start() { # NAME BINARY PORT -> pid
+start() { # NAME BINARY PORT KEY_EXTRA TOP_EXTRA -> pid
   cat >"$WORK/$1.yaml" <<EOF
+$5
 providers:
   upstream: { type: openai, base_url: "http://127.0.0.1:9500/v1", api_key: ab-upstream-key }
 routes:
   gpt-4o-mini: { provider: upstream }
 keys:
-  - { id: ab, hash: "sha256:$HASH" }
+  - id: ab
+    hash: "sha256:$HASH"
+    $4
 logs:
   directory: $PWD/$WORK/logs-$1
 EOF
   "$2" --config "$WORK/$1.yaml" --urls "http://127.0.0.1:$3" >"$WORK/$1.log" 2>&1 &
   echo $!
 }
-PID_A=$(start a "$A" 9501); PIDS+=($PID_A)
-PID_B=$(start b "$B" 9502); PIDS+=($PID_B)
+PID_A=$(start a "$A" 9501 "${A_KEY:-}" "${A_TOP:-}"); PIDS+=($PID_A)
+PID_B=$(start b "$B" 9502 "${B_KEY:-}" "${B_TOP:-}"); PIDS+=($PID_B)
 wait_port 9501; wait_port 9502
 
 BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello in one word."}],"max_tokens":16}'
@@ -68,3 +74,5 @@ for side in A B; do
   cpu=$(awk -v c=$((col + 1)) '{print $c}' "$WORK/rounds" | median)
   echo "$side median: $rps req/s, $cpu us CPU per request"
 done
+# The steadiest figure: each round's B - A (both ran within seconds of each other), then the median.
+echo "B - A, median of the rounds' differences: $(awk '{print $8 - $5}' "$WORK/rounds" | median) us CPU per request"

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 
 namespace Proxy.Limits;
@@ -11,21 +10,36 @@ namespace Proxy.Limits;
 public sealed class InMemoryLimitStore(TimeProvider time, int divisor = 1) : ILimitStore
 {
     private readonly ConcurrentDictionary<string, SlidingWindow> _windows = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, StrongBox<long>> _leases = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Leases> _leases = new(StringComparer.Ordinal);
+
+    /// <summary>Leases held on one counter.</summary>
+    private sealed class Leases
+    {
+        public readonly Lock Gate = new();
+        public long Held;
+    }
 
     public string Name => "memory";
+
+    [System.Runtime.CompilerServices.InlineArray(9)]
+    private struct Held
+    {
+        private object _first;
+    }
 
     private long Effective(long limit) => divisor <= 1 ? limit : Math.Max(1, limit / divisor);
 
     public ValueTask<LimitDecision> AdmitAsync(LimitCheck[] checks, string leaseId, TimeSpan leaseTtl, CancellationToken ct)
     {
         long nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (checks.Length > 9) throw new ArgumentException("at most nine checks: three holders, three kinds", nameof(checks));
         var states = new LimitState[checks.Length];
         bool admitted = true;
         // Decide under every counter's lock at once, so two requests never both take the last unit. Locks are taken in
         // the checks' order, which is always key, team, route and requests, tokens, concurrency: no two requests wait
         // on each other in opposite orders.
-        var locked = new object[checks.Length];
+        // Up to nine checks (three holders, three kinds): the counters held sit on the stack, not in an array per request.
+        var locked = new Held();
         int held = 0;
         try
         {
@@ -35,16 +49,18 @@ public sealed class InMemoryLimitStore(TimeProvider time, int divisor = 1) : ILi
                 long limit = Effective(c.Limit);
                 if (c.Kind == LimitKind.Concurrency)
                 {
-                    var box = _leases.GetOrAdd(c.Counter, static _ => new StrongBox<long>());
-                    Monitor.Enter(locked[held++] = box);
-                    bool fits = box.Value + c.Cost <= limit;
-                    states[i] = new LimitState(limit, Math.Max(0, limit - box.Value - (fits ? c.Cost : 0)), TimeSpan.Zero, fits, fits ? TimeSpan.Zero : TimeSpan.FromSeconds(1));
+                    var leases = _leases.GetOrAdd(c.Counter, static _ => new Leases());
+                    leases.Gate.Enter();
+                    locked[held++] = leases;
+                    bool fits = leases.Held + c.Cost <= limit;
+                    states[i] = new LimitState(limit, Math.Max(0, limit - leases.Held - (fits ? c.Cost : 0)), TimeSpan.Zero, fits, fits ? TimeSpan.Zero : TimeSpan.FromSeconds(1));
                     admitted &= fits || c.Shadow;
                 }
                 else
                 {
                     var window = _windows.GetOrAdd(c.Counter, static _ => new SlidingWindow());
-                    Monitor.Enter(locked[held++] = window);
+                    window.Gate.Enter();
+                    locked[held++] = window;
                     window.Advance(nowMs);
                     bool fits = window.Fits(limit, c.Cost);
                     states[i] = new LimitState(limit, Math.Max(0, limit - window.Sum - (fits ? c.Cost : 0)), window.Reset(nowMs),
@@ -63,13 +79,17 @@ public sealed class InMemoryLimitStore(TimeProvider time, int divisor = 1) : ILi
                         // later than a reset read before it whenever the window's newest take was in an earlier slot.
                         states[i] = states[i] with { Reset = window.Reset(nowMs) };
                     }
-                    else ((StrongBox<long>)locked[i]).Value += checks[i].Cost;
+                    else ((Leases)locked[i]).Held += checks[i].Cost;
                 }
             }
         }
         finally
         {
-            for (int i = 0; i < held; i++) Monitor.Exit(locked[i]);
+            for (int i = 0; i < held; i++)
+            {
+                if (locked[i] is SlidingWindow window) window.Gate.Exit();
+                else ((Leases)locked[i]).Gate.Exit();
+            }
         }
         return new(new LimitDecision(states, nowMs / 1000));
     }
@@ -82,12 +102,12 @@ public sealed class InMemoryLimitStore(TimeProvider time, int divisor = 1) : ILi
             var c = checks[i];
             if (c.Kind == LimitKind.Concurrency)
             {
-                if (_leases.TryGetValue(c.Counter, out var box))
-                    lock (box) box.Value = Math.Max(0, box.Value - c.Cost);
+                if (_leases.TryGetValue(c.Counter, out var leases))
+                    lock (leases.Gate) leases.Held = Math.Max(0, leases.Held - c.Cost);
             }
             else if (c.Kind == LimitKind.Tokens && tokensUsed != c.Cost && _windows.TryGetValue(c.Counter, out var window))
             {
-                lock (window)
+                lock (window.Gate)
                 {
                     window.Advance(nowMs);
                     window.Adjust(decision.Window, tokensUsed - c.Cost);

@@ -47,6 +47,11 @@ public sealed class LimitRule(LimitScope scope, string holder, LimitKind kind, l
     /// <summary>The counter's name in a store, stable across replicas and reloads: e.g. <c>key:team-a:rpm</c>.</summary>
     public string Counter { get; } = $"{ScopeName(scope)}:{holder}:{KindName(kind)}";
 
+    private readonly string _limitText = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The limit as header text, made once (a replica failing open reports its share, made when asked).</summary>
+    public string LimitText(long effective) => effective == Limit ? _limitText : effective.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>How refusals name the limit: "requests per minute of key 'team-a'" (the key's id, never its secret).</summary>
     public string Describe() => $"{KindText(Kind)} of {ScopeName(Scope)} '{Holder}'";
 

@@ -3,7 +3,7 @@ namespace Proxy.Limits;
 /// <summary>
 /// A per-minute counter over a sliding window of 60 one-second slots with a running sum: what was taken in the
 /// last 60 whole seconds counts, so over any minute measured from a slot boundary at most the limit is taken. The
-/// Redis store keeps the same slots in a hash (its Lua mirrors this type). Not thread-safe: callers lock.
+/// Redis store keeps the same slots in a hash (its Lua mirrors this type). Not thread-safe: callers hold <see cref="Gate"/>.
 /// </summary>
 internal sealed class SlidingWindow
 {
@@ -11,6 +11,9 @@ internal sealed class SlidingWindow
     private const long SlotMs = 1000;
 
     private readonly long[] _slots = new long[Slots];
+
+    /// <summary>What callers hold while they read or change the window (a Lock: far cheaper than Monitor under Native AOT).</summary>
+    public Lock Gate { get; } = new();
     private long _newest = long.MinValue;
     private long _sum;
 

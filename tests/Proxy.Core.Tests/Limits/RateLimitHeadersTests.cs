@@ -8,10 +8,12 @@ public sealed class RateLimitHeadersTests
     [Theory]
     [InlineData(0, "0s")]
     [InlineData(17, "17ms")]
-    [InlineData(1500, "1.5s")]
+    [InlineData(1500, "2s")]
+    [InlineData(1000, "1s")]
     [InlineData(60_000, "1m0s")]
     [InlineData(360_000, "6m0s")]
-    [InlineData(59_999, "59.999s")]
+    [InlineData(59_001, "1m0s")]
+    [InlineData(61_000, "1m1s")]
     public void Durations_AsOpenAIWritesThem(long ms, string text) => Assert.Equal(text, RateLimitHeaders.Duration(TimeSpan.FromMilliseconds(ms)));
 
     [Fact]
@@ -34,7 +36,8 @@ public sealed class RateLimitHeadersTests
         ], 0);
         RateLimitHeaders.Set(ctx.Response, checks, decision);
         var h = ctx.Response.Headers;
-        Assert.Equal(("1000", "10", "1.5s"), (h["x-ratelimit-limit-requests"].ToString(), h["x-ratelimit-remaining-requests"].ToString(), h["x-ratelimit-reset-requests"].ToString()));
+        Assert.Equal(("1000", "10", "2s"), (h["x-ratelimit-limit-requests"].ToString(), h["x-ratelimit-remaining-requests"].ToString(), h["x-ratelimit-reset-requests"].ToString()));
+        Assert.Equal("2s", h["x-ratelimit-reset-requests"].ToString());
         Assert.Equal(("5000", "4930", "1m0s"), (h["x-ratelimit-limit-tokens"].ToString(), h["x-ratelimit-remaining-tokens"].ToString(), h["x-ratelimit-reset-tokens"].ToString()));
     }
 }
