@@ -131,6 +131,6 @@ internal static partial class Log
     private static partial void BudgetChargeFailedLine(ILogger logger, string store, decimal usd, string budgets, string reason, string repeats);
 
     /// <summary>Every crossing is written: one line per budget, threshold and period at most.</summary>
-    [LoggerMessage(15, LogLevel.Warning, "Budget of {Scope} '{Holder}' crossed its soft threshold {Threshold}: spent {SpentUsd} of {LimitUsd} USD this {Period}")]
+    [LoggerMessage(15, LogLevel.Warning, "Budget of {Scope} '{Holder}' crossed its soft threshold {Threshold}: spent {SpentUsd} of {LimitUsd} USD in its current period ({Period})")]
     public static partial void BudgetThresholdCrossed(ILogger logger, string scope, string holder, string threshold, decimal spentUsd, decimal limitUsd, string period);
 }
