@@ -103,14 +103,20 @@ public static class GatewayApp
         // embedded default; a shared store comes with Redis).
         services.AddSingleton<Proxy.ClientApis.OpenAiResponses.Store.IResponseStore>(sp =>
             new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(maxCount: 10_000, maxBytes: 64L << 20, sp.GetRequiredService<TimeProvider>()));
-        // Limits: the store is chosen at start (limits.store); the limits themselves reload with the config.
-        services.AddSingleton(sp => Limits.LimitsSetup.Create(initial, sp.GetRequiredService<TimeProvider>(), metrics, sp.GetRequiredService<ILoggerFactory>()));
+        // Limits and budgets: the store is chosen at start (limits.store); the limits and budgets themselves reload with
+        // the config. With Redis both stores share one connection, made on first use and closed with the app.
+        services.AddSingleton(sp => new Limits.RedisStores(initial.Redis, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => Limits.LimitsSetup.Create(initial, sp.GetRequiredService<Limits.RedisStores>(), sp.GetRequiredService<TimeProvider>(),
+            metrics, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => Limits.BudgetsSetup.Create(initial, sp.GetRequiredService<Limits.RedisStores>(), sp.GetRequiredService<TimeProvider>(),
+            metrics, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ProxyHandler>();
         // Kestrel's socket transport, with accepts that back off when out of descriptors instead of spinning.
         services.RemoveAll<IConnectionListenerFactory>();
         services.AddSingleton<GuardedSocketTransport>();
         services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<GuardedSocketTransport>());
         services.AddSingleton<ModelsEndpoint>();
+        services.AddSingleton<UsageEndpoint>();
         services.AddSingleton<HealthEndpoints>();
 
         var tracerProvider = TracingSetup.Create(initial.Tracing, Environment.MachineName);
@@ -160,6 +166,7 @@ public static class GatewayApp
         var proxy = app.Services.GetRequiredService<ProxyHandler>();
         var models = app.Services.GetRequiredService<ModelsEndpoint>();
         var health = app.Services.GetRequiredService<HealthEndpoints>();
+        var usage = app.Services.GetRequiredService<UsageEndpoint>();
 
         app.MapPost("/v1/chat/completions", proxy.ChatCompletions);
         app.MapPost("/v1/embeddings", proxy.Embeddings);
@@ -171,6 +178,7 @@ public static class GatewayApp
         app.MapGet("/v1/responses/{id}/input_items", proxy.GetResponseInputItems);
         app.MapGet("/v1/models", models.List);
         app.MapGet("/v1/models/{**model}", models.Get);
+        app.MapGet("/v1/usage", usage.Get);
         app.MapGet("/v1/health", health.Health);
         app.MapGet("/v1/ready", health.Ready);
         app.MapFallback(NotFound);
@@ -180,7 +188,7 @@ public static class GatewayApp
     {
         RequestIds.Assign(ctx);
         return ErrorResponses.WriteAsync(ctx, 404,
-            $"Unknown path '{ctx.Request.Method} {ctx.Request.Path}'. This gateway serves POST /v1/chat/completions, POST /v1/embeddings, POST /v1/messages (and /v1/messages/count_tokens), POST /v1/responses (and GET/DELETE /v1/responses/{{id}}) and GET /v1/models.",
+            $"Unknown path '{ctx.Request.Method} {ctx.Request.Path}'. This gateway serves POST /v1/chat/completions, POST /v1/embeddings, POST /v1/messages (and /v1/messages/count_tokens), POST /v1/responses (and GET/DELETE /v1/responses/{{id}}), GET /v1/models and GET /v1/usage.",
             OpenAiError.NotFound, code: "unknown_path");
     }
 }

@@ -9,7 +9,7 @@ public sealed partial class ConfigLoader
 {
     private static readonly string[] LimitsFields = ["store", "timeout", "on_store_failure", "replicas", "default_output_tokens", "lease_ttl"];
     private static readonly string[] RedisFields = ["url", "password", "connect_timeout", "key_prefix"];
-    private static readonly string[] TeamFields = ["limits"];
+    private static readonly string[] TeamFields = ["limits", "budget"];
     private static readonly string[] LimitRuleFields = ["requests_per_minute", "tokens_per_minute", "concurrent_requests", "shadow", "on_store_failure"];
     private static readonly string[] Stores = ["memory", "redis"];
     private static readonly string[] FailureModes = ["open", "closed"];
@@ -101,12 +101,16 @@ public sealed partial class ConfigLoader
         foreach (var (name, value, path) in r.Entries(map, "teams", null))
         {
             var rules = Array.Empty<LimitRule>();
+            Budgets.BudgetRule? budget = null;
             if (r.Mapping(value, path) is { } m)
             {
                 foreach (var (key, v, p) in r.Entries(m, path, TeamFields))
+                {
                     if (key == "limits") rules = ReadLimitRules(r, v, p, LimitScope.Team, name, limits);
+                    else if (key == "budget") budget = ReadBudget(r, v, p, Budgets.BudgetScope.Team, name);
+                }
             }
-            teams[name] = new Team { Name = name, Limits = rules };
+            teams[name] = new Team { Name = name, Limits = rules, Budget = budget };
         }
         return teams;
     }

@@ -25,7 +25,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
     private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
     private static readonly string[] ServerFields = ["urls", "max_body_bytes", "inline_io", "region", "max_concurrent_requests"];
     private static readonly string[] CommonProviderFields = ["type", "base_url", "api_key", "headers", "connect_timeout", "first_byte_timeout", "idle_timeout", "http_proxy", "max_connections"];
-    private static readonly string[] KeyFields = ["id", "hash", "routes", "team", "limits"];
+    private static readonly string[] KeyFields = ["id", "hash", "routes", "team", "limits", "budget"];
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly FrozenDictionary<string, IProviderKind> _kinds = kinds.ToFrozenDictionary(k => k.Type, StringComparer.Ordinal);
@@ -391,8 +391,8 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
             KeyHash? hash = null;
             List<string>? allowed = null;
             Team? team = null;
-            YamlNode? limitsNode = null;
-            string limitsPath = path + ".limits";
+            YamlNode? limitsNode = null, budgetNode = null;
+            string limitsPath = path + ".limits", budgetPath = path + ".budget";
             foreach (var (key, v, p) in r.Entries(m, path, KeyFields))
             {
                 switch (key)
@@ -430,16 +430,21 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
                                 : $"unknown team '{teamName}'; declared: {string.Join(", ", teams.Keys.Order())}");
                         break;
                     case "limits": limitsNode = v; limitsPath = p; break;
+                    case "budget": budgetNode = v; budgetPath = p; break;
                 }
             }
             if (id is null) r.Error(m, path + ".id", "missing: a name for this key (it appears in logs and metrics instead of the key)");
             if (hash is null && !m.Children.Any(e => e.Key is YamlScalarNode { Value: "hash" })) r.Error(m, path + ".hash", "missing");
             if (id is not null && hash is { } kh)
+            {
+                var budget = budgetNode is null ? null : ReadBudget(r, budgetNode, budgetPath, Budgets.BudgetScope.Key, id);
                 byHash[kh] = new VirtualKey
                 {
                     Id = id, AllowedRoutes = allowed?.ToFrozenSet(StringComparer.Ordinal), Team = team,
                     Limits = limitsNode is null ? [] : ReadLimitRules(r, limitsNode, limitsPath, LimitScope.Key, id, limits),
+                    Budgets = [.. new[] { budget, team?.Budget }.OfType<Budgets.BudgetRule>()],
                 };
+            }
         }
         return new KeyTable(byHash.ToFrozenDictionary());
     }

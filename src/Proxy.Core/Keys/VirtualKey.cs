@@ -17,6 +17,9 @@ public sealed class VirtualKey
     /// <summary>The key's own limits (its team's are on <see cref="Team"/>).</summary>
     public Limits.LimitRule[] Limits { get; init; } = [];
 
+    /// <summary>The budgets the key's requests are held to: its own, then its team's; empty when none.</summary>
+    public Budgets.BudgetRule[] Budgets { get; init; } = [];
+
     public bool MayUse(Route route) => AllowedRoutes is null || AllowedRoutes.Contains(route.Name);
 }
 

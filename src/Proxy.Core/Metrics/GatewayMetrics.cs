@@ -79,6 +79,22 @@ public sealed class GatewayMetrics
         _families.RateLimited.WithLabels(Limits.LimitRule.ScopeName(rule.Scope), rule.Holder, Limits.LimitRule.KindName(rule.Kind), refused ? "refused" : "shadow").Inc();
 
     /// <summary>The limit store did not decide in time; <paramref name="failedClosed"/>: the request was refused for it.</summary>
+    /// <summary>A budget as this replica last read or charged it: its spend and its limit, in USD.</summary>
+    public void BudgetSeen(Budgets.BudgetRule rule, long spentNanoUsd)
+    {
+        var scope = rule.ScopeText;
+        _families.BudgetSpent.WithLabels(scope, rule.Holder).Set(spentNanoUsd / 1e9);
+        _families.BudgetLimit.WithLabels(scope, rule.Holder).Set(rule.LimitNanoUsd / 1e9);
+    }
+
+    /// <summary>A charge took a budget's spend over its soft threshold <paramref name="index"/>.</summary>
+    public void BudgetThresholdCrossed(Budgets.BudgetRule rule, int index) =>
+        _families.BudgetThresholdsCrossed.WithLabels(rule.ScopeText, rule.Holder, rule.ThresholdLabels[index]).Inc();
+
+    public void BudgetChargeFailed(string store) => _families.BudgetChargeFailures.WithLabels(store).Inc();
+
+    public void BudgetStoreFailed(string store, bool failedClosed) => _families.BudgetStoreFailures.WithLabels(store, failedClosed ? "closed" : "open").Inc();
+
     public void LimitStoreFailed(string store, bool failedClosed) => _families.LimitStoreFailures.WithLabels(store, failedClosed ? "closed" : "open").Inc();
 
     /// <summary>The gateway ran out of file descriptors (EMFILE/ENFILE) doing <paramref name="operation"/>: its own exhaustion, never an upstream's.</summary>
@@ -163,11 +179,17 @@ public enum RejectReason
 
     /// <summary>The limit store could not decide and the limit fails closed: answered 503 limits_unavailable.</summary>
     LimitsUnavailable,
+
+    /// <summary>The key's or its team's budget is spent for the period: answered 429 budget_exceeded.</summary>
+    BudgetExceeded,
+
+    /// <summary>The budget store could not be read and the budget fails closed: answered 503 budgets_unavailable.</summary>
+    BudgetsUnavailable,
 }
 
 internal static class RejectReasons
 {
-    public static readonly string[] All = ["missing_key", "invalid_key", "model_not_allowed", "overloaded", "rate_limited", "limits_unavailable"];
+    public static readonly string[] All = ["missing_key", "invalid_key", "model_not_allowed", "overloaded", "rate_limited", "limits_unavailable", "budget_exceeded", "budgets_unavailable"];
 }
 
 /// <summary>What the gateway was doing when it ran out of file descriptors.</summary>

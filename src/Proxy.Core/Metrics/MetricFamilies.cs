@@ -43,6 +43,18 @@ internal sealed class MetricFamilies
         LimitStoreFailures = f.CreateCounter(MetricNames.LimitStoreFailures + "_total",
             "Requests whose limits the store could not decide in time (timeout, error, breaker open), by store and what decided instead (mode: open, the replica alone; closed, refused 503).",
             ["store", "mode"]);
+        BudgetSpent = f.CreateGauge(MetricNames.BudgetSpent,
+            "What a budget has spent in its current period, in USD, as this replica last read or charged it (scope: key, team; holder: its id).",
+            ["scope", "holder"]);
+        BudgetLimit = f.CreateGauge(MetricNames.BudgetLimit, "A budget's limit per period in USD, for the budgets this replica has read or charged.", ["scope", "holder"]);
+        BudgetThresholdsCrossed = f.CreateCounter(MetricNames.BudgetThresholdsCrossed + "_total",
+            "Charges that took a budget's spend from below a soft threshold to at or over it, by whose budget and which threshold (a fraction of the limit).",
+            ["scope", "holder", "threshold"]);
+        BudgetChargeFailures = f.CreateCounter(MetricNames.BudgetChargeFailures + "_total",
+            "Charges the budget store did not take (failed or timed out): that spend is missing from the budgets.", ["store"]);
+        BudgetStoreFailures = f.CreateCounter(MetricNames.BudgetStoreFailures + "_total",
+            "Requests whose budgets the store could not read in time, by store and what decided instead (mode: open, admitted; closed, refused 503).",
+            ["store", "mode"]);
         ConfigLastReload = f.CreateGauge(MetricNames.ConfigLastReload, "Unix time the config in force was loaded.");
     }
 
@@ -60,6 +72,11 @@ internal sealed class MetricFamilies
     public Prometheus.Counter Exhausted { get; }
     public Prometheus.Counter RateLimited { get; }
     public Prometheus.Counter LimitStoreFailures { get; }
+    public Prometheus.Gauge BudgetSpent { get; }
+    public Prometheus.Gauge BudgetLimit { get; }
+    public Prometheus.Counter BudgetThresholdsCrossed { get; }
+    public Prometheus.Counter BudgetChargeFailures { get; }
+    public Prometheus.Counter BudgetStoreFailures { get; }
     public Prometheus.Counter UpstreamErrors { get; }
     public Prometheus.Counter Retries { get; }
     public Prometheus.Counter Fallbacks { get; }

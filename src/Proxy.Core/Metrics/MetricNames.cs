@@ -30,6 +30,11 @@ public static class MetricNames
     public const string ConfigReloads = Prefix + "config_reloads";
     public const string RateLimited = Prefix + "rate_limited";
     public const string LimitStoreFailures = Prefix + "limit_store_failures";
+    public const string BudgetSpent = Prefix + "budget_spent_usd";
+    public const string BudgetLimit = Prefix + "budget_limit_usd";
+    public const string BudgetThresholdsCrossed = Prefix + "budget_thresholds_crossed";
+    public const string BudgetChargeFailures = Prefix + "budget_charge_failures";
+    public const string BudgetStoreFailures = Prefix + "budget_store_failures";
     public const string ConfigLastReload = Prefix + "config_last_reload_timestamp_seconds";
     public const string BuildInfo = Prefix + "build_info";
 

@@ -112,4 +112,25 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Information, "Request {RequestId} is over the shadow limit {Limit}: counted, not refused{Repeats}")]
     private static partial void ShadowLimitLine(ILogger logger, string requestId, string limit, string repeats);
+    public static void BudgetStoreFailed(ILogger logger, string store, string reason, bool failedClosed)
+    {
+        if (logger.IsEnabled(LogLevel.Warning) && Throttle.ShouldWrite(13, store, reason, out var n))
+            BudgetStoreFailedLine(logger, store, reason, failedClosed ? "refused with 503 (the budget fails closed)" : "admitted unchecked (the budget fails open)", LogThrottle.Repeats(n));
+    }
+
+    public static void BudgetChargeFailed(ILogger logger, string store, long nanoUsd, string budgets, string reason)
+    {
+        if (logger.IsEnabled(LogLevel.Warning) && Throttle.ShouldWrite(14, store, reason, out var n))
+            BudgetChargeFailedLine(logger, store, nanoUsd / 1e9m, budgets, reason, LogThrottle.Repeats(n));
+    }
+
+    [LoggerMessage(13, LogLevel.Warning, "The {Store} budget store could not be read ({Reason}): requests {What}{Repeats}")]
+    private static partial void BudgetStoreFailedLine(ILogger logger, string store, string reason, string what, string repeats);
+
+    [LoggerMessage(14, LogLevel.Warning, "The {Store} budget store did not take a charge of {Usd} USD to {Budgets} ({Reason}): that spend is missing from the budgets{Repeats}")]
+    private static partial void BudgetChargeFailedLine(ILogger logger, string store, decimal usd, string budgets, string reason, string repeats);
+
+    /// <summary>Every crossing is written: one line per budget, threshold and period at most.</summary>
+    [LoggerMessage(15, LogLevel.Warning, "Budget of {Scope} '{Holder}' crossed its soft threshold {Threshold}: spent {SpentUsd} of {LimitUsd} USD in its current period ({Period})")]
+    public static partial void BudgetThresholdCrossed(ILogger logger, string scope, string holder, string threshold, decimal spentUsd, decimal limitUsd, string period);
 }

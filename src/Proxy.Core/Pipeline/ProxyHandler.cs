@@ -19,7 +19,8 @@ namespace Proxy.Pipeline;
 /// the endpoint: its error shape, its writers, its canonical form). Stateless; one instance serves every request.
 /// </summary>
 public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger,
-    AdmissionGate admission, ClientApis.OpenAiResponses.Store.IResponseStore responses, Limits.LimitsStage limits)
+    AdmissionGate admission, ClientApis.OpenAiResponses.Store.IResponseStore responses, Limits.LimitsStage limits,
+    Budgets.BudgetsStage budgets)
 {
 
     public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, ClientApi.OpenAiChat);
@@ -43,6 +44,8 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
         // The request's limit checks and the store's decision; null when no limit applies (or it was not reached).
         Limits.LimitCheck[]? limitChecks = null;
         Limits.LimitDecision? limitDecision = null;
+        // The budgets the request is charged to after its answer; null when its key and team have none.
+        Budgets.BudgetRule[]? budgetRules = null;
         // One method, not two: a second async method would box a second state machine on every request.
         // Every return below still runs the finally, so every request leaves exactly one record.
         metrics.InFlight.Increment();
@@ -145,6 +148,8 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                 outcome.LimitsUs = Math.Max(1, (long)Stopwatch.GetElapsedTime(limitsStart).TotalMicroseconds);
                 if (!await limits.AnswerAsync(ctx, outcome, checks, limitDecision)) return;
             }
+            // Budgets: none may start once its key's or team's budget is spent.
+            if (Budgets.BudgetsStage.RulesFor(key) is { } rules && !await budgets.AdmitAsync(ctx, outcome, budgetRules = rules, ct)) return;
 
             // A Responses request carries its own API: what its answer echoes, and the stored conversation it continues.
             if (api is ClientApis.OpenAiResponses.OpenAiResponsesApi && BeginResponse(body.Span, key, out var refused) is var own)
@@ -232,6 +237,7 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
             if (limitDecision is not null) limits.Settle(limitChecks!, limitDecision, requestId, outcome.Usage, outcome.UpstreamStatus is >= 200 and < 300);
             canonical?.Dispose();
             var record = Records.Build(ctx, operation, requestId, body, outcome);
+            if (budgetRules is not null) budgets.Charge(budgetRules, record.CostNanoUsd);
             metrics.Observe(record, outcome);
             GatewayTracing.EndRequest(activity, record, outcome);
             activity?.Dispose();
