@@ -103,8 +103,14 @@ public static class GatewayApp
         // embedded default; a shared store comes with Redis).
         services.AddSingleton<Proxy.ClientApis.OpenAiResponses.Store.IResponseStore>(sp =>
             new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(maxCount: 10_000, maxBytes: 64L << 20, sp.GetRequiredService<TimeProvider>()));
+        // One Redis connection per app, shared by the stores that use it (made on first use; none without redis:).
+        services.AddSingleton(sp => new Limits.SharedRedis(initial.Redis, sp.GetRequiredService<ILoggerFactory>()));
         // Limits: the store is chosen at start (limits.store); the limits themselves reload with the config.
-        services.AddSingleton(sp => Limits.LimitsSetup.Create(initial, sp.GetRequiredService<TimeProvider>(), metrics, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => Limits.LimitsSetup.Create(initial, sp.GetRequiredService<TimeProvider>(), metrics, sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<Limits.SharedRedis>()));
+        // The response cache: the store is chosen at start (cache.store); which routes cache reloads with the config.
+        services.AddSingleton(sp => Cache.CacheSetup.Create(initial, sp.GetRequiredService<TimeProvider>(), metrics, sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<Limits.SharedRedis>()));
         services.AddSingleton<ProxyHandler>();
         // Kestrel's socket transport, with accepts that back off when out of descriptors instead of spinning.
         services.RemoveAll<IConnectionListenerFactory>();

@@ -43,6 +43,11 @@ internal sealed class MetricFamilies
         LimitStoreFailures = f.CreateCounter(MetricNames.LimitStoreFailures + "_total",
             "Requests whose limits the store could not decide in time (timeout, error, breaker open), by store and what decided instead (mode: open, the replica alone; closed, refused 503).",
             ["store", "mode"]);
+        CacheRequests = f.CreateCounter(MetricNames.CacheRequests + "_total",
+            "Requests to routes with a response cache, by route and result: hit (answered from the cache, no provider called) or miss.", ["route", "result"]);
+        CacheStoreFailures = f.CreateCounter(MetricNames.CacheStoreFailures + "_total",
+            "Response cache store calls that failed or timed out, by store and operation: read (the request was a miss) or write (the answer was not stored).",
+            ["store", "operation"]);
         ConfigLastReload = f.CreateGauge(MetricNames.ConfigLastReload, "Unix time the config in force was loaded.");
     }
 
@@ -60,6 +65,8 @@ internal sealed class MetricFamilies
     public Prometheus.Counter Exhausted { get; }
     public Prometheus.Counter RateLimited { get; }
     public Prometheus.Counter LimitStoreFailures { get; }
+    public Prometheus.Counter CacheRequests { get; }
+    public Prometheus.Counter CacheStoreFailures { get; }
     public Prometheus.Counter UpstreamErrors { get; }
     public Prometheus.Counter Retries { get; }
     public Prometheus.Counter Fallbacks { get; }

@@ -30,6 +30,8 @@ public static class MetricNames
     public const string ConfigReloads = Prefix + "config_reloads";
     public const string RateLimited = Prefix + "rate_limited";
     public const string LimitStoreFailures = Prefix + "limit_store_failures";
+    public const string CacheRequests = Prefix + "cache_requests";
+    public const string CacheStoreFailures = Prefix + "cache_store_failures";
     public const string ConfigLastReload = Prefix + "config_last_reload_timestamp_seconds";
     public const string BuildInfo = Prefix + "build_info";
 

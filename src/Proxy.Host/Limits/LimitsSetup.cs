@@ -10,13 +10,13 @@ namespace Proxy.Host.Limits;
 /// </summary>
 public static class LimitsSetup
 {
-    public static LimitsStage Create(GatewayConfig config, TimeProvider time, GatewayMetrics metrics, ILoggerFactory loggers)
+    public static LimitsStage Create(GatewayConfig config, TimeProvider time, GatewayMetrics metrics, ILoggerFactory loggers, SharedRedis redis)
     {
         var logger = loggers.CreateLogger("Proxy.Limits");
         var settings = config.Limits;
         ILimitStore store = settings.Store switch
         {
-            "redis" => new GuardedLimitStore(RedisStores.Limits(config.Redis!, loggers), settings.Timeout, settings.Replicas, time),
+            "redis" => new GuardedLimitStore(RedisStores.Limits(redis, loggers), settings.Timeout, settings.Replicas, time),
             _ => new InMemoryLimitStore(time),
         };
         var renewer = store is InMemoryLimitStore ? null : new LeaseRenewer(time, settings.LeaseTtl);
