@@ -62,7 +62,8 @@ public sealed class InProcessGateway : IDisposable
         var metrics = new GatewayMetrics();
         _config = new ConfigHolder(config, metrics.Bind);
         _handler = new ProxyHandler(_config, Log, metrics, TimeProvider.System, NullLogger<ProxyHandler>.Instance, new AdmissionGate(_config),
-            new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(100, 1 << 20), Proxy.Limits.LimitsStage.InMemory(metrics), Proxy.Budgets.BudgetsStage.InMemory(metrics));
+            new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(100, 1 << 20), Proxy.Limits.LimitsStage.InMemory(metrics), Proxy.Budgets.BudgetsStage.InMemory(metrics),
+            Proxy.Cache.CacheStage.InMemory(metrics));
     }
 
     /// <summary>One request through the pipeline; returns the status code.</summary>

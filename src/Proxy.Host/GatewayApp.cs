@@ -110,6 +110,9 @@ public static class GatewayApp
             metrics, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => Limits.BudgetsSetup.Create(initial, sp.GetRequiredService<Limits.RedisStores>(), sp.GetRequiredService<TimeProvider>(),
             metrics, sp.GetRequiredService<ILoggerFactory>()));
+        // The response cache: the store is chosen at start (cache.store); which routes cache reloads with the config.
+        services.AddSingleton(sp => Cache.CacheSetup.Create(initial, sp.GetRequiredService<Limits.RedisStores>(), sp.GetRequiredService<TimeProvider>(),
+            metrics, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ProxyHandler>();
         // Kestrel's socket transport, with accepts that back off when out of descriptors instead of spinning.
         services.RemoveAll<IConnectionListenerFactory>();

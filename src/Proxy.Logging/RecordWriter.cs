@@ -74,8 +74,10 @@ public sealed class RecordWriter : IDisposable
         w.WriteBoolean("reported"u8, record.UsageReported);
         w.WriteEndObject();
 
-        // Absent (null) when the price is unknown or no usage was reported, so a sum never mistakes "unknown" for free.
+        // Absent (null) when the price is unknown or no usage was reported, so a sum never mistakes "unknown" for free;
+        // a cache hit called no provider and is known to be free.
         if (record.CostNanoUsd > 0) w.WriteNumber("cost_usd"u8, record.CostNanoUsd / 1e9m);
+        else if (record.Cache == "hit") w.WriteNumber("cost_usd"u8, 0);
         else w.WriteNull("cost_usd"u8);
 
         w.WriteNumber("attempts"u8, record.Attempts);
@@ -89,6 +91,7 @@ public sealed class RecordWriter : IDisposable
         if (record.LimitsUs > 0) w.WriteNumber("limits"u8, record.LimitsUs);
         w.WriteEndObject();
         if (record.LimitedBy is not null) w.WriteString("limited_by"u8, record.LimitedBy);
+        if (record.Cache is not null) w.WriteString("cache"u8, record.Cache);
 
         WriteBody(w, "request_body"u8, record.RequestBody.Span);
         WriteBody(w, "response_body"u8, record.ResponseBody.Span);

@@ -95,8 +95,41 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
 
     public bool Truncated { get; set; }
 
+    /// <summary>The response cache's verdict for the record and metrics: <c>hit</c>, <c>miss</c>, or null (the route does not cache).</summary>
+    public string? CacheResult { get; set; }
+
+    /// <summary>
+    /// The answer as sent to the client, whole, for the response cache (a miss on a caching route); null otherwise.
+    /// Apart from the log's <see cref="ResponseCapture"/>: what the body policy keeps is not changed by it.
+    /// </summary>
+    public PooledBuffer? CacheCapture { get; private set; }
+
+    /// <summary>The answer outgrew <see cref="CacheCaptureCap"/>: it is not cached.</summary>
+    public bool CacheCaptureOverflow { get; private set; }
+
+    public int CacheCaptureCap { get; private set; }
+
+    /// <summary>Whether a relay must copy what it writes (the log keeps bodies, or the cache keeps the answer).</summary>
+    public bool CapturesResponse => BodyCap > 0 || CacheCapture is not null;
+
+    /// <summary>From now on, the answer is copied whole for the response cache, up to <paramref name="cap"/> bytes.</summary>
+    public void CaptureForCache(int cap)
+    {
+        CacheCaptureCap = cap;
+        CacheCapture ??= new PooledBuffer(Math.Min(cap, 16 * 1024));
+    }
+
     public void CaptureResponse(ReadOnlySpan<byte> bytes)
     {
+        if (CacheCapture is { } cache && !CacheCaptureOverflow && !bytes.IsEmpty)
+        {
+            if (cache.Length + bytes.Length > CacheCaptureCap) CacheCaptureOverflow = true;
+            else
+            {
+                bytes.CopyTo(cache.GetSpan(bytes.Length));
+                cache.Advance(bytes.Length);
+            }
+        }
         if (BodyCap == 0 || bytes.IsEmpty) return;
         ResponseCapture ??= new PooledBuffer(Math.Min(bytes.Length, BodyCap));
         int room = BodyCap - ResponseCapture.Length;
@@ -122,6 +155,8 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
             Failure = null;
             ResponseCapture?.Clear();
             Truncated = false;
+            CacheCapture?.Clear();
+            CacheCaptureOverflow = false;
         }
         Target = target;
         Attempts = attempt;
@@ -156,6 +191,7 @@ public sealed class CallOutcome(long start, DateTimeOffset startedAt, int bodyCa
     public void Dispose()
     {
         ResponseCapture?.Dispose();
+        CacheCapture?.Dispose();
         Failure?.Dispose();
     }
 }

@@ -56,6 +56,7 @@ internal static class Records
             GatewayOverheadUs = Math.Max(0, total - upstream),
             LimitsUs = o.LimitsUs,
             LimitedBy = o.LimitedBy,
+            Cache = o.CacheResult,
             // The record outlives the request's pooled buffers, so what the policy keeps is copied.
             RequestBody = o.BodyCap == 0 ? default : body.Span[..Math.Min(body.Length, o.BodyCap)].ToArray(),
             ResponseBody = o.ResponseCapture is { } r ? r.Span.ToArray() : default,

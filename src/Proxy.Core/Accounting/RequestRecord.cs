@@ -82,6 +82,9 @@ public sealed class RequestRecord
     /// <summary>The limit that refused the request (<c>key:team-a:rpm</c>, <c>store</c>); null when none did.</summary>
     public string? LimitedBy { get; init; }
 
+    /// <summary>The response cache's verdict on a route that caches: <c>hit</c> (answered from the cache, no provider called, free) or <c>miss</c>; null otherwise.</summary>
+    public string? Cache { get; init; }
+
     /// <summary>Request body per the log's body policy (empty under "metadata"); owned by the record.</summary>
     public ReadOnlyMemory<byte> RequestBody { get; init; }
 

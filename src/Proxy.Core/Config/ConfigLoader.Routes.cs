@@ -8,7 +8,7 @@ namespace Proxy.Config;
 // The routes: section: each route's targets, strategy and region policy (README "Routes").
 public sealed partial class ConfigLoader
 {
-    private static readonly string[] RouteFields = ["provider", "model", "region", "targets", "strategy", "region_policy", "retries", "timeouts", "circuit_breaker", "limits"];
+    private static readonly string[] RouteFields = ["provider", "model", "region", "targets", "strategy", "region_policy", "retries", "timeouts", "circuit_breaker", "limits", "cache"];
     private static readonly string[] TargetFields = ["provider", "model", "region", "weight", "timeouts"];
     private static readonly string[] RegionPolicies = ["any", "local", "prefer_local"];
 
@@ -21,7 +21,7 @@ public sealed partial class ConfigLoader
 
     private static Dictionary<string, Route> ReadRoutes(YamlReader r, YamlNode? node, Dictionary<string, ProviderSettings> providers,
         HashSet<string> declared, YamlNode root, Pricing.PriceTable prices, RouteDefaults defaults, ServerSettings server,
-        Limits.LimitsSettings limits)
+        Limits.LimitsSettings limits, Cache.CacheSettings cache)
     {
         var result = new Dictionary<string, Route>(StringComparer.Ordinal);
         var map = r.Mapping(node, "routes");
@@ -37,11 +37,13 @@ public sealed partial class ConfigLoader
             var policy = new RoutePolicyFields(defaults.Retries, defaults.Timeouts, defaults.Breaker, null, null, RegionPolicy.Any, null);
             YamlNode? providerNode = null, targetsNode = null, modelNode = null, regionNode = null;
             Limits.LimitRule[] routeLimits = [];
+            Cache.RouteCachePolicy? routeCache = null;
             foreach (var (key, v, p) in r.Entries(m, path, RouteFields))
             {
                 switch (key)
                 {
                     case "limits": routeLimits = ReadLimitRules(r, v, p, Limits.LimitScope.Route, name, limits); break;
+                    case "cache": routeCache = ReadRouteCache(r, v, p, cache); break;
                     case "provider": providerNode = v; break;
                     case "model": modelNode = v; break;
                     case "region": regionNode = v; break;
@@ -85,6 +87,7 @@ public sealed partial class ConfigLoader
             if (BuildRoute(r, name, path, m, specs, policy, server, prices) is { } route)
             {
                 route.Limits = routeLimits;
+                route.Cache = routeCache;
                 result[name] = route;
             }
         }

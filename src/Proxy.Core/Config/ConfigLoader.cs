@@ -19,7 +19,7 @@ namespace Proxy.Config;
 /// <param name="time">The clock of the routes' breakers and retry budgets (tests pass a manual one).</param>
 public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeProvider? time = null)
 {
-    private static readonly string[] TopFields = ["server", "providers", "routes", "route_defaults", "keys", "logs", "metrics", "pricing", "tracing", "limits", "redis", "teams"];
+    private static readonly string[] TopFields = ["server", "providers", "routes", "route_defaults", "keys", "logs", "metrics", "pricing", "tracing", "limits", "redis", "teams", "cache"];
     private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "shutdown_deadline", "flush_interval", "upload_timeout", "s3", "azure"];
     private static readonly string[] AzureFields = ["account", "container", "endpoint", "account_key", "sas_token", "managed_identity", "client_id"];
     private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
@@ -80,7 +80,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
             throw new ConfigException(path, [new ConfigError("(root)", 1, 1, "the file is empty; it needs at least 'providers', 'routes' and 'keys'")]);
 
         YamlNode? server = null, providers = null, routes = null, routeDefaults = null, keys = null, logs = null, metrics = null, pricing = null, tracing = null;
-        YamlNode? limits = null, redis = null, teams = null;
+        YamlNode? limits = null, redis = null, teams = null, cache = null;
         foreach (var (key, value, _) in r.Entries(root, "", TopFields))
         {
             switch (key)
@@ -97,6 +97,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
                 case "limits": limits = value; break;
                 case "redis": redis = value; break;
                 case "teams": teams = value; break;
+                case "cache": cache = value; break;
             }
         }
 
@@ -106,7 +107,9 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         var redisSettings = ReadRedis(r, redis);
         var limitsSettings = ReadLimitsSettings(r, limits, redisSettings);
         var teamMap = ReadTeams(r, teams, limitsSettings);
-        var routeMap = ReadRoutes(r, routes, providerMap, DeclaredNames(providers), root, priceTable, ReadRouteDefaults(r, routeDefaults), serverSettings, limitsSettings);
+        var cacheSettings = ReadCacheSettings(r, cache, redisSettings);
+        var routeMap = ReadRoutes(r, routes, providerMap, DeclaredNames(providers), root, priceTable, ReadRouteDefaults(r, routeDefaults), serverSettings, limitsSettings,
+            cacheSettings);
         var keyTable = ReadKeys(r, keys, routeMap, teamMap, limitsSettings);
         var logSettings = ReadLogs(r, logs);
         var metricsSettings = ReadMetrics(r, metrics);
@@ -118,7 +121,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         AttachRoutingState(routeMap.Values, previous);
         return GatewayConfig.Create(path, serverSettings, providerMap.ToFrozenDictionary(StringComparer.Ordinal),
             routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, logSettings, hash, metricsSettings, priceTable, tracingSettings,
-            limitsSettings, redisSettings);
+            limitsSettings, redisSettings, cacheSettings);
     }
 
     private static ServerSettings ReadServer(YamlReader r, YamlNode? node)

@@ -34,6 +34,9 @@ public sealed class GatewayConfig
     /// <summary>The limits stage's store and fail mode (the limits themselves are on keys, teams and routes).</summary>
     public Limits.LimitsSettings Limits { get; init; } = new();
 
+    /// <summary>The response cache's store (the caching itself is per route); read at start only.</summary>
+    public Cache.CacheSettings Cache { get; init; } = new();
+
     /// <summary>The shared Redis, when configured; read at start only.</summary>
     public RedisSettings? Redis { get; init; }
 
@@ -44,8 +47,9 @@ public sealed class GatewayConfig
         string sourcePath, ServerSettings server, FrozenDictionary<string, ProviderSettings> providers,
         FrozenDictionary<string, Route> routes, KeyTable keys, LogSettings logs, string contentHash,
         MetricsSettings? metrics = null, Pricing.PriceTable? pricing = null, TracingSettings? tracing = null,
-        Limits.LimitsSettings? limits = null, RedisSettings? redis = null) => new()
+        Limits.LimitsSettings? limits = null, RedisSettings? redis = null, Cache.CacheSettings? cache = null) => new()
         {
+            Cache = cache ?? new Cache.CacheSettings(),
             Limits = limits ?? new Limits.LimitsSettings(),
             Redis = redis,
             Tracing = tracing ?? new TracingSettings(),

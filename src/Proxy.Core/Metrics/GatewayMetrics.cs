@@ -97,6 +97,9 @@ public sealed class GatewayMetrics
 
     public void LimitStoreFailed(string store, bool failedClosed) => _families.LimitStoreFailures.WithLabels(store, failedClosed ? "closed" : "open").Inc();
 
+    /// <summary>A response cache store call failed or timed out: a read (the request went on as a miss) or a write (the answer was not kept).</summary>
+    public void CacheStoreFailed(string store, bool write) => _families.CacheStoreFailures.WithLabels(store, write ? "write" : "read").Inc();
+
     /// <summary>The gateway ran out of file descriptors (EMFILE/ENFILE) doing <paramref name="operation"/>: its own exhaustion, never an upstream's.</summary>
     public void Exhausted(ResourceOperation operation) => _exhausted[(int)operation].Increment();
 
@@ -119,6 +122,7 @@ public sealed class GatewayMetrics
             series.CacheWriteTokens.Add(record.CacheWriteTokens);
         }
         if (record.CostNanoUsd > 0) series.AddCost(record.CostNanoUsd);
+        if (record.Cache is { } cache) outcome.Route?.Metrics?.CountCache(cache == Cache.CacheStage.Hit);
         if (outcome.UpstreamError is { } kind) outcome.Target?.Provider.Metrics?.CountError(kind);
         // Not retried (UpstreamRelay.DescribeSendFailure), so a request's last failure is its only one of this kind.
         if (outcome.FailureReason == Routing.FailureReasons.GatewayResources) Exhausted(ResourceOperation.UpstreamConnect);

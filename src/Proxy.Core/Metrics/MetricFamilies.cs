@@ -55,6 +55,11 @@ internal sealed class MetricFamilies
         BudgetStoreFailures = f.CreateCounter(MetricNames.BudgetStoreFailures + "_total",
             "Requests whose budgets the store could not read in time, by store and what decided instead (mode: open, admitted; closed, refused 503).",
             ["store", "mode"]);
+        CacheRequests = f.CreateCounter(MetricNames.CacheRequests + "_total",
+            "Requests to routes with a response cache, by route and result: hit (answered from the cache, no provider called) or miss.", ["route", "result"]);
+        CacheStoreFailures = f.CreateCounter(MetricNames.CacheStoreFailures + "_total",
+            "Response cache store calls that failed or timed out, by store and operation: read (the request was a miss) or write (the answer was not stored).",
+            ["store", "operation"]);
         ConfigLastReload = f.CreateGauge(MetricNames.ConfigLastReload, "Unix time the config in force was loaded.");
     }
 
@@ -77,6 +82,8 @@ internal sealed class MetricFamilies
     public Prometheus.Counter BudgetThresholdsCrossed { get; }
     public Prometheus.Counter BudgetChargeFailures { get; }
     public Prometheus.Counter BudgetStoreFailures { get; }
+    public Prometheus.Counter CacheRequests { get; }
+    public Prometheus.Counter CacheStoreFailures { get; }
     public Prometheus.Counter UpstreamErrors { get; }
     public Prometheus.Counter Retries { get; }
     public Prometheus.Counter Fallbacks { get; }

@@ -35,6 +35,8 @@ public static class MetricNames
     public const string BudgetThresholdsCrossed = Prefix + "budget_thresholds_crossed";
     public const string BudgetChargeFailures = Prefix + "budget_charge_failures";
     public const string BudgetStoreFailures = Prefix + "budget_store_failures";
+    public const string CacheRequests = Prefix + "cache_requests";
+    public const string CacheStoreFailures = Prefix + "cache_store_failures";
     public const string ConfigLastReload = Prefix + "config_last_reload_timestamp_seconds";
     public const string BuildInfo = Prefix + "build_info";
 

@@ -108,11 +108,14 @@ public sealed class ProviderSeries
     }
 }
 
-/// <summary>Per-route series: retryable failures that went back to the client, by why they were not retried.</summary>
+/// <summary>Per-route series: retryable failures that went back to the client, by why they were not retried; response cache hits and misses.</summary>
 public sealed class RouteSeries
 {
+    private static readonly string[] CacheResults = ["miss", "hit"];
+
     private readonly MetricFamilies _families;
     private readonly Counter?[] _stopped = new Counter?[Routing.StopReasons.All.Length];
+    private readonly Counter?[] _cache = new Counter?[2];
 
     internal RouteSeries(MetricFamilies families, string route)
     {
@@ -124,6 +127,9 @@ public sealed class RouteSeries
 
     public void CountStopped(string reason) =>
         LazyCounters.Bump(_stopped, Array.IndexOf(Routing.StopReasons.All, reason), i => _families.RetriesStopped.WithLabels(Route, Routing.StopReasons.All[i]));
+
+    /// <summary>A request on this route's response cache: a hit or a miss.</summary>
+    public void CountCache(bool hit) => LazyCounters.Bump(_cache, hit ? 1 : 0, i => _families.CacheRequests.WithLabels(Route, CacheResults[i]));
 }
 
 /// <summary>Labelled counters made on first use, so a label value that never happens adds no series.</summary>

@@ -20,7 +20,7 @@ namespace Proxy.Pipeline;
 /// </summary>
 public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger,
     AdmissionGate admission, ClientApis.OpenAiResponses.Store.IResponseStore responses, Limits.LimitsStage limits,
-    Budgets.BudgetsStage budgets)
+    Budgets.BudgetsStage budgets, Cache.CacheStage cache)
 {
 
     public Task ChatCompletions(HttpContext ctx) => HandleAsync(ctx, ClientApi.OpenAiChat);
@@ -164,6 +164,10 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
                 outcome.Api = api = own;
             }
 
+            // Response cache: after the limits (a hit is a request), before any provider; a miss is stored after its last byte (below).
+            var cached = route.Cache is { } cachePolicy ? await cache.LookupAsync(ctx, outcome, cachePolicy, key, body.Memory, facts.Stream, ct) : null;
+            if (cached is { Hit: true }) return;
+
             // Routing: each attempt goes to the target the route's strategy picks among the available ones; a failure
             // before anything reached the client may be tried again (Attempts.Next decides), and only the last one is
             // written. The loop lives here, not in a method of its own, so a request still has one state machine.
@@ -223,6 +227,7 @@ public sealed partial class ProxyHandler(ConfigHolder config, IRequestLog log, G
             {
                 Attempts.Abandon(route, ref routing);
             }
+            if (cached is not null) cache.Complete(ctx, outcome, cached);
         }
         catch (Exception e)
         {

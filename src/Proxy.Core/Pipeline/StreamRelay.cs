@@ -35,8 +35,8 @@ internal static class StreamRelay
         res.Headers["X-Accel-Buffering"] = "no"; // an nginx in front must not hold chunks back
 
         var writer = res.BodyWriter;
-        // The body policy keeps the events as sent; with no capture the transcoder writes straight to the client.
-        IBufferWriter<byte> output = outcome.BodyCap > 0 ? new CapturingWriter(writer, outcome) : writer;
+        // The body policy (or the response cache) keeps the events as sent; with no capture the transcoder writes straight to the client.
+        IBufferWriter<byte> output = outcome.CapturesResponse ? new CapturingWriter(writer, outcome) : writer;
         var state = new StreamState();
         string? failure = null;
         bool timedOut = false;

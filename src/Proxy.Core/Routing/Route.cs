@@ -30,6 +30,9 @@ public sealed class Route
     /// <summary>The route's limits, shared by every key that calls it.</summary>
     public Limits.LimitRule[] Limits { get; internal set; } = [];
 
+    /// <summary>The route's response cache policy; null when its answers are not cached (the default).</summary>
+    public Cache.RouteCachePolicy? Cache { get; internal set; }
+
     /// <summary>Settings of the targets' breakers; null when the route has none.</summary>
     public BreakerSettings? CircuitBreaker { get; init; }
 

@@ -8,9 +8,9 @@ namespace Proxy.Host.Limits;
 
 /// <summary>
 /// The Redis-backed stores of one app over one connection (StackExchange.Redis multiplexes every caller over it): the
-/// limit store and the budget store share it. Registered once per app; the connection is made when the first store is
+/// limit, budget and response-cache stores share it. Registered once per app; the connection is made when the first store is
 /// asked for (never when limits.store is memory) and closed with the app. The gateway starts while Redis is down: the
-/// connection keeps trying in the background, and until it is up limits and budgets follow their fail mode.
+/// connection keeps trying in the background, and until it is up limits and budgets follow their fail mode and the cache misses.
 /// </summary>
 public sealed partial class RedisStores : IDisposable
 {
@@ -31,6 +31,8 @@ public sealed partial class RedisStores : IDisposable
 
     public IBudgetStore Budgets() => new RedisBudgetStore(_connection.Value, Settings.KeyPrefix);
 
+    public Proxy.Cache.IResponseCache Cache() => new RedisResponseCache(_connection.Value, Settings.KeyPrefix);
+
     private ConnectionMultiplexer Connect()
     {
         var settings = Settings;
@@ -47,13 +49,13 @@ public sealed partial class RedisStores : IDisposable
         if (_connection.IsValueCreated) _connection.Value.Dispose();
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Redis connection to {Endpoint} failed: {Failure}; limits and budgets follow their fail mode until it is back")]
+    [LoggerMessage(1, LogLevel.Warning, "Redis connection to {Endpoint} failed: {Failure}; limits and budgets follow their fail mode and the response cache misses until it is back")]
     private static partial void ConnectionFailed(ILogger logger, string endpoint, string failure);
 
     [LoggerMessage(2, LogLevel.Information, "Redis connection to {Endpoint} restored")]
     private static partial void ConnectionRestored(ILogger logger, string endpoint);
 
-    [LoggerMessage(3, LogLevel.Warning, "Redis at {Url} is not reachable yet; limits and budgets follow their fail mode until it is")]
+    [LoggerMessage(3, LogLevel.Warning, "Redis at {Url} is not reachable yet; limits and budgets follow their fail mode and the response cache misses until it is")]
     private static partial void NotReachable(ILogger logger, string url);
 
     [LoggerMessage(4, LogLevel.Warning, "Redis: a limit settlement was lost ({Reason}); its leases expire on their own")]

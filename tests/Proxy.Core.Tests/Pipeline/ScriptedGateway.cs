@@ -47,7 +47,8 @@ internal sealed class ScriptedGateway : IDisposable
         _config = new ConfigHolder(config, Metrics.Bind);
         Gate = new AdmissionGate(_config);
         Handler = new ProxyHandler(_config, Log, Metrics, TimeProvider.System, NullLogger<ProxyHandler>.Instance, Gate,
-            new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(100, 1 << 20), Proxy.Limits.LimitsStage.InMemory(Metrics), Proxy.Budgets.BudgetsStage.InMemory(Metrics));
+            new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(100, 1 << 20), Proxy.Limits.LimitsStage.InMemory(Metrics), Proxy.Budgets.BudgetsStage.InMemory(Metrics),
+            Proxy.Cache.CacheStage.InMemory(Metrics));
     }
 
     /// <summary>The upstream: given the provider's name and the call's token. The default answers 200 at once.</summary>

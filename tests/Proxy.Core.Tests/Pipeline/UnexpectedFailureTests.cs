@@ -32,7 +32,8 @@ public sealed class UnexpectedFailureTests
         var log = new InProcessGateway.CountingLog();
         var logger = new CountingLogger();
         var handler = new ProxyHandler(holder, log, metrics, TimeProvider.System, logger, new AdmissionGate(holder),
-            new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(100, 1 << 20), Proxy.Limits.LimitsStage.InMemory(metrics), Proxy.Budgets.BudgetsStage.InMemory(metrics));
+            new Proxy.ClientApis.OpenAiResponses.Store.InMemoryResponseStore(100, 1 << 20), Proxy.Limits.LimitsStage.InMemory(metrics), Proxy.Budgets.BudgetsStage.InMemory(metrics),
+            Proxy.Cache.CacheStage.InMemory(metrics));
         var ctx = new DefaultHttpContext();
         ctx.Request.Method = "POST";
         ctx.Request.Headers.Authorization = "Bearer " + ConfigLoaderTests.DemoKey;
