@@ -21,12 +21,7 @@ public sealed partial class ConfigLoader
         {
             switch (key)
             {
-                case "store":
-                    var store = r.String(v, p);
-                    if (store is not null && !Stores.Contains(store)) r.Error(v, p, $"unknown store '{store}'; one of: {string.Join(", ", Stores)}");
-                    else if (store == "redis" && redis is null) r.Error(v, p, "store 'redis' needs a 'redis:' section (url, password) at the top of the file");
-                    else if (store is not null) settings = settings with { Store = store };
-                    break;
+                case "store": if (ReadStore(r, v, p, redis) is { } store) settings = settings with { Store = store }; break;
                 case "max_bytes":
                     maxBytesNode = v;
                     if (r.Size(v, p) is { } max)

@@ -24,12 +24,7 @@ public sealed partial class ConfigLoader
         {
             switch (key)
             {
-                case "store":
-                    var store = r.String(v, p);
-                    if (store is not null && !Stores.Contains(store)) r.Error(v, p, $"unknown store '{store}'; one of: {string.Join(", ", Stores)}");
-                    else if (store == "redis" && redis is null) r.Error(v, p, "store 'redis' needs a 'redis:' section (url, password) at the top of the file");
-                    else if (store is not null) settings = settings with { Store = store };
-                    break;
+                case "store": if (ReadStore(r, v, p, redis) is { } store) settings = settings with { Store = store }; break;
                 case "timeout":
                     if (r.Duration(v, p) is { } t)
                     {
@@ -140,6 +135,16 @@ public sealed partial class ConfigLoader
         if (concurrent is { } c) rules.Add(new LimitRule(scope, holder, LimitKind.Concurrency, c, shadow, mode));
         if (rules.Count == 0) r.Error(map, path, "names no limit: give requests_per_minute, tokens_per_minute or concurrent_requests");
         return [.. rules];
+    }
+
+    /// <summary>A section's <c>store:</c> (limits, cache): memory or redis, the latter only with a <c>redis:</c> section.</summary>
+    private static string? ReadStore(YamlReader r, YamlNode v, string p, RedisSettings? redis)
+    {
+        var store = r.String(v, p);
+        if (store is not null && !Stores.Contains(store)) r.Error(v, p, $"unknown store '{store}'; one of: {string.Join(", ", Stores)}");
+        else if (store == "redis" && redis is null) r.Error(v, p, "store 'redis' needs a 'redis:' section (url, password) at the top of the file");
+        else return store;
+        return null;
     }
 
     private static StoreFailureMode? ReadFailureMode(YamlReader r, YamlNode v, string p)
