@@ -57,4 +57,36 @@ if kill -0 $pid 2>/dev/null; then echo "FAIL: the gateway did not exit within 10
 records=$(find "$work/logs" -name '*.jsonl.gz' -exec zcat {} + 2>/dev/null | grep -c '"request_id"' || true)
 [ "$records" = 7 ] || { echo "FAIL: expected 7 request log records after SIGTERM, found $records"; cat "$log.run"; exit 1; }
 echo "AOT smoke: SIGTERM drained the request log ($records records)"
+
+# The limits, budget and response cache stages in the trimmed binary (in memory): a second run on a config of its own.
+cat >"$work/stages.yaml" <<EOF
+providers:
+  mock: { type: mock, completion_tokens: 4 }
+routes:
+  mock-gpt:
+    provider: mock
+    model: mock-1
+    cache: { ttl: 1m }
+pricing:
+  mock-1: { input: 1.0, output: 2.0 }
+keys:
+  - id: smoke
+    hash: sha256:f3ecdc9d5aaa1aaf3014e1b602f4796174303c14b4b0bff9620d285c945d6c8f
+    limits: { requests_per_minute: 3 }
+    budget: { usd: 10, period: day }
+EOF
+(cd "$work" && exec "$OLDPWD/$out/proxy" --config "$work/stages.yaml" --urls "http://127.0.0.1:$port") >"$log.stages" 2>&1 &
+pid=$!
+for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
+ask() { curl -s -D - -o /dev/null "$base/chat/completions" -H "Authorization: Bearer $key" -H 'content-type: application/json' \
+  -d '{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}'; }
+first=$(ask); second=$(ask); third=$(ask); fourth=$(ask)
+grep -qi '^x-ratelimit-limit-requests: 3' <<<"$first" || { echo "FAIL limits headers: $first"; cat "$log.stages"; exit 1; }
+{ grep -qi '^x-gateway-cache: miss' <<<"$first" && grep -qi '^x-gateway-cache: hit' <<<"$second"; } || { echo "FAIL cache: $first $second"; exit 1; }
+grep -q '^HTTP/1.1 429' <<<"$fourth" || { echo "FAIL: the fourth request in a minute at 3 rpm was not refused: $fourth"; exit 1; }
+usage=$(curl -fsS "$base/usage" -H "Authorization: Bearer $key")
+grep -q '"limit_usd":10' <<<"$usage" || { echo "FAIL usage: $usage"; exit 1; }
+kill -TERM $pid
+for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+echo "AOT smoke: limits (headers, 429), response cache (miss then hit) and budgets (GET /v1/usage) OK"
 rm -rf "$work"
