@@ -169,6 +169,30 @@ public sealed class CacheStageTests
         Assert.Contains("llm_gateway_cache_store_failures_total{store=\"fake\",operation=\"write\"} 1", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AStoreFailingInARow_IsSkippedForAMoment_ThenTriedAgain()
+    {
+        var time = new Proxy.Core.Tests.Routing.ManualTime();
+        int calls = 0;
+        var store = new FakeStore { OnGet = _ => { calls++; throw new InvalidOperationException("down"); } };
+        var stage = new CacheStage(store, TimeSpan.FromMilliseconds(50), new GatewayMetrics(), NullLogger.Instance, time);
+        async Task<bool> Hit()
+        {
+            var (ctx, outcome) = NewRequest();
+            return (await stage.LookupAsync(ctx, outcome, new RouteCachePolicy(), Key, Request, stream: false, CancellationToken.None))!.Hit;
+        }
+
+        for (int i = 0; i < CacheStage.FailuresToSkip; i++) Assert.False(await Hit());
+        Assert.Equal(CacheStage.FailuresToSkip, calls);
+        Assert.False(await Hit()); // skipped: a miss without asking the store
+        Assert.Equal(CacheStage.FailuresToSkip, calls);
+
+        time.Advance(CacheStage.SkipFor);
+        store.OnGet = _ => { calls++; return new ValueTask<byte[]?>((byte[]?)null); }; // the store is back, empty
+        Assert.False(await Hit());
+        Assert.Equal(CacheStage.FailuresToSkip + 1, calls); // asked again after the pause
+    }
+
     private static async Task<string> ScrapeAsync(GatewayMetrics metrics)
     {
         using var output = new MemoryStream();
