@@ -26,18 +26,17 @@ public sealed class BudgetStoreException : Exception
 /// </summary>
 public sealed class GuardedBudgetStore(IBudgetStore shared, TimeSpan timeout, TimeProvider time) : IBudgetStore
 {
-    public const int FailuresToOpen = 3;
-    public static readonly TimeSpan OpenFor = TimeSpan.FromSeconds(1);
+    public const int FailuresToOpen = Limits.StoreBreaker.FailuresToOpen;
+    public static readonly TimeSpan OpenFor = Limits.StoreBreaker.OpenFor;
     public static readonly TimeSpan MinChargeTimeout = TimeSpan.FromSeconds(1);
 
-    private int _consecutiveFailures;
-    private long _openUntilMs;
+    private readonly Limits.StoreBreaker _breaker = new(time);
 
     public string Name => shared.Name;
 
     public TimeSpan ChargeTimeout { get; } = timeout > MinChargeTimeout ? timeout : MinChargeTimeout;
 
-    public bool BreakerOpen => time.GetUtcNow().ToUnixTimeMilliseconds() < Volatile.Read(ref _openUntilMs);
+    public bool BreakerOpen => _breaker.IsOpen;
 
     public async ValueTask<BudgetReading> ReadAsync(BudgetRule[] rules, CancellationToken ct)
     {
@@ -45,16 +44,12 @@ public sealed class GuardedBudgetStore(IBudgetStore shared, TimeSpan timeout, Ti
         try
         {
             var reading = await shared.ReadAsync(rules, ct).AsTask().WaitAsync(timeout, time, ct).ConfigureAwait(false);
-            Volatile.Write(ref _consecutiveFailures, 0);
+            _breaker.Succeeded();
             return reading;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            if (Interlocked.Increment(ref _consecutiveFailures) >= FailuresToOpen)
-            {
-                Volatile.Write(ref _openUntilMs, time.GetUtcNow().ToUnixTimeMilliseconds() + (long)OpenFor.TotalMilliseconds);
-                Volatile.Write(ref _consecutiveFailures, 0);
-            }
+            _breaker.Failed();
             throw new BudgetStoreException(e is TimeoutException ? $"no answer within {timeout.TotalMilliseconds:0}ms" : e.Message, e);
         }
     }

@@ -83,24 +83,23 @@ public sealed class CacheStage(IResponseCache store, TimeSpan timeout, GatewayMe
         && ctx.Response.ContentType is { Length: > 0 and <= byte.MaxValue } type && System.Text.Ascii.IsValid(type);
 
     /// <summary>Reads that failed in a row before the store is skipped for <see cref="SkipFor"/> (as the limits' guard does).</summary>
-    public const int FailuresToSkip = 3;
+    public const int FailuresToSkip = Limits.StoreBreaker.FailuresToOpen;
 
-    public static readonly TimeSpan SkipFor = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan SkipFor = Limits.StoreBreaker.OpenFor;
 
-    private int _consecutiveFailures;
-    private long _skipUntilMs;
+    private readonly Limits.StoreBreaker _breaker = new(time);
 
     private async ValueTask<byte[]?> ReadAsync(string key, CancellationToken ct)
     {
         // A store that keeps failing (a frozen Redis) is skipped for a moment: those requests are misses at once instead of
         // each waiting out the timeout; after it, requests try the store again, so the cache comes back by itself.
-        if (time.GetUtcNow().ToUnixTimeMilliseconds() < Volatile.Read(ref _skipUntilMs)) return null;
+        if (_breaker.IsOpen) return null;
         try
         {
             var pending = store.GetAsync(key, ct);
             // The in-memory store answers at once; only a remote one is put behind the deadline (and a Task).
             var entry = pending.IsCompleted ? await pending.ConfigureAwait(false) : await pending.AsTask().WaitAsync(timeout, time, ct).ConfigureAwait(false);
-            if (Volatile.Read(ref _consecutiveFailures) != 0) Volatile.Write(ref _consecutiveFailures, 0);
+            _breaker.Succeeded();
             return entry;
         }
         catch (Exception e)
@@ -109,11 +108,7 @@ public sealed class CacheStage(IResponseCache store, TimeSpan timeout, GatewayMe
             if (ct.IsCancellationRequested) return null;
             metrics.CacheStoreFailed(store.Name, write: false);
             CacheLog.ReadFailed(logger, store.Name, e is TimeoutException ? $"no answer within {timeout.TotalMilliseconds:0}ms" : e.Message);
-            if (Interlocked.Increment(ref _consecutiveFailures) >= FailuresToSkip)
-            {
-                Volatile.Write(ref _skipUntilMs, time.GetUtcNow().ToUnixTimeMilliseconds() + (long)SkipFor.TotalMilliseconds);
-                Volatile.Write(ref _consecutiveFailures, 0);
-            }
+            _breaker.Failed();
             return null;
         }
     }

@@ -9,17 +9,16 @@ namespace Proxy.Limits;
 /// </summary>
 public sealed class GuardedLimitStore(ILimitStore shared, TimeSpan timeout, int replicas, TimeProvider time, Action<string>? onFailure = null) : ILimitStore
 {
-    public const int FailuresToOpen = 3;
-    public static readonly TimeSpan OpenFor = TimeSpan.FromSeconds(1);
+    public const int FailuresToOpen = StoreBreaker.FailuresToOpen;
+    public static readonly TimeSpan OpenFor = StoreBreaker.OpenFor;
 
     private readonly InMemoryLimitStore _local = new(time, replicas);
-    private int _consecutiveFailures;
-    private long _openUntilMs;
+    private readonly StoreBreaker _breaker = new(time);
 
     public string Name => shared.Name;
 
     /// <summary>Whether requests skip the shared store now (for readiness and tests).</summary>
-    public bool BreakerOpen => time.GetUtcNow().ToUnixTimeMilliseconds() < Volatile.Read(ref _openUntilMs);
+    public bool BreakerOpen => _breaker.IsOpen;
 
     public async ValueTask<LimitDecision> AdmitAsync(LimitCheck[] checks, string leaseId, TimeSpan leaseTtl, CancellationToken ct)
     {
@@ -30,17 +29,13 @@ public sealed class GuardedLimitStore(ILimitStore shared, TimeSpan timeout, int 
             try
             {
                 var decision = await shared.AdmitAsync(checks, leaseId, leaseTtl, ct).AsTask().WaitAsync(timeout, time, ct).ConfigureAwait(false);
-                Volatile.Write(ref _consecutiveFailures, 0);
+                _breaker.Succeeded();
                 return decision;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 reason = e is TimeoutException ? $"no answer within {timeout.TotalMilliseconds:0}ms" : e.Message;
-                if (Interlocked.Increment(ref _consecutiveFailures) >= FailuresToOpen)
-                {
-                    Volatile.Write(ref _openUntilMs, time.GetUtcNow().ToUnixTimeMilliseconds() + (long)OpenFor.TotalMilliseconds);
-                    Volatile.Write(ref _consecutiveFailures, 0);
-                }
+                _breaker.Failed();
                 onFailure?.Invoke(reason);
             }
         }

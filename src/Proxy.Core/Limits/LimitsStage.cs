@@ -18,8 +18,6 @@ namespace Proxy.Limits;
 /// </summary>
 public sealed class LimitsStage(ILimitStore store, LeaseRenewer? renewer, GatewayMetrics metrics, ILogger logger)
 {
-    public ILimitStore Store => store;
-
     /// <summary>The embedded default on the system clock: for tests and benchmarks that build the pipeline by hand.</summary>
     public static LimitsStage InMemory(GatewayMetrics metrics) =>
         new(new InMemoryLimitStore(TimeProvider.System), null, metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
