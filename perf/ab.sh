@@ -9,6 +9,8 @@
 # A feature's own cost: the same binary twice, with the feature's config on one side only:
 #   B_KEY='limits: { requests_per_minute: 1000000000 }' perf/ab.sh perf/.work/gateway/proxy perf/.work/gateway/proxy
 # A_KEY / B_KEY: YAML lines added under the side's key; A_TOP / B_TOP: top-level YAML (limits:, redis:) for the side.
+# PAIRED=1: each round loads A and B at the same time (16 connections each) instead of one after the other, so a slow
+# spell of a shared machine falls on both sides alike: the steadier figure for a difference of a microsecond or two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=$1 B=$2 ROUNDS=${3:-8} SECS=${4:-8}
@@ -50,8 +52,9 @@ wait_port 9501; wait_port 9502
 
 BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello in one word."}],"max_tokens":16}'
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+CONNS=$([ "${PAIRED:-0}" = 1 ] && echo 16 || echo 32)
 load() { dotnet perf/.work/loadgen/loadgen.dll "http://127.0.0.1:$1/v1/chat/completions" -H "Authorization: Bearer $KEY" \
-  -c 32 -d "$2s" -w 0 --body "$BODY" --summary 2>/dev/null | tail -1; }
+  -c "$CONNS" -d "$2s" -w 0 --body "$BODY" --summary 2>/dev/null | tail -1; }
 # one NAME PORT PID -> "rps cpu_us_per_req"
 one() {
   local t0 t1 s ok
@@ -63,7 +66,11 @@ one() {
 load 9501 2 >/dev/null; load 9502 2 >/dev/null   # warm both
 : >"$WORK/rounds"
 for r in $(seq 1 "$ROUNDS"); do
-  if [ $((r % 2)) = 1 ]; then a=$(one a 9501 "$PID_A"); b=$(one b 9502 "$PID_B"); else b=$(one b 9502 "$PID_B"); a=$(one a 9501 "$PID_A"); fi
+  if [ "${PAIRED:-0}" = 1 ]; then
+    one a 9501 "$PID_A" >"$WORK/a.round" & side_a=$!
+    one b 9502 "$PID_B" >"$WORK/b.round"; wait "$side_a"
+    a=$(cat "$WORK/a.round"); b=$(cat "$WORK/b.round")
+  elif [ $((r % 2)) = 1 ]; then a=$(one a 9501 "$PID_A"); b=$(one b 9502 "$PID_B"); else b=$(one b 9502 "$PID_B"); a=$(one a 9501 "$PID_A"); fi
   echo "round $r: A $a  B $b" | tee -a "$WORK/rounds"
 done
 median() { sort -n | awk '{v[NR]=$1} END { printf "%.1f", NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2 }'; }

@@ -41,7 +41,11 @@ public sealed class InProcessGateway : IDisposable
     public CountingLog Log { get; } = new();
     private readonly ConfigHolder _config;
 
-    public InProcessGateway(bool renameModel = true)
+    /// <summary>Limits under the bench key (every kind, never reached), for measuring the limits stage's own cost.</summary>
+    public const string AllLimits = "limits: { requests_per_minute: 1000000000, tokens_per_minute: 1000000000000, concurrent_requests: 1000000 }";
+
+    /// <param name="keyLines">YAML added under the bench key, e.g. <see cref="AllLimits"/>.</param>
+    public InProcessGateway(bool renameModel = true, string keyLines = "")
     {
         var yaml = $"""
             providers:
@@ -56,6 +60,7 @@ public sealed class InProcessGateway : IDisposable
             keys:
               - id: bench
                 hash: {KeyHash.Of(Key)}
+                {keyLines}
             """;
         var config = new ConfigLoader([new StaticUpstreamKind()]).Parse(Encoding.UTF8.GetBytes(yaml), "bench.yaml", new SecretResolver("/", _ => null));
         // Metrics on, as in the gateway: the allocation budget covers their updates too.

@@ -19,6 +19,28 @@ public sealed class InMemoryLimitStore(TimeProvider time, int divisor = 1) : ILi
         public long Held;
     }
 
+    /// <summary>A rule's counter in this store, kept on the rule (<see cref="LimitRule.StoreHandle"/>).</summary>
+    private sealed class Handle(InMemoryLimitStore owner, object counter)
+    {
+        public readonly InMemoryLimitStore Owner = owner;
+        public readonly object Counter = counter;
+    }
+
+    /// <summary>
+    /// The rule's counter (a <see cref="SlidingWindow"/> or <see cref="Leases"/>): from the rule's handle when this store
+    /// made it, else by name (counters outlive reloads, which make new rules) and kept on the rule. Two stores sharing a
+    /// rule (a shared store's local fallback and the default) only ever cost a lookup.
+    /// </summary>
+    private object CounterOf(LimitRule rule)
+    {
+        if (rule.StoreHandle is Handle h && h.Owner == this) return h.Counter;
+        object counter = rule.Kind == LimitKind.Concurrency
+            ? _leases.GetOrAdd(rule.Counter, static _ => new Leases())
+            : _windows.GetOrAdd(rule.Counter, static _ => new SlidingWindow());
+        rule.StoreHandle = new Handle(this, counter);
+        return counter;
+    }
+
     public string Name => "memory";
 
     [System.Runtime.CompilerServices.InlineArray(9)]
@@ -49,7 +71,7 @@ public sealed class InMemoryLimitStore(TimeProvider time, int divisor = 1) : ILi
                 long limit = Effective(c.Limit);
                 if (c.Kind == LimitKind.Concurrency)
                 {
-                    var leases = _leases.GetOrAdd(c.Counter, static _ => new Leases());
+                    var leases = (Leases)CounterOf(c.Rule);
                     leases.Gate.Enter();
                     locked[held++] = leases;
                     bool fits = leases.Held + c.Cost <= limit;
@@ -58,29 +80,26 @@ public sealed class InMemoryLimitStore(TimeProvider time, int divisor = 1) : ILi
                 }
                 else
                 {
-                    var window = _windows.GetOrAdd(c.Counter, static _ => new SlidingWindow());
+                    var window = (SlidingWindow)CounterOf(c.Rule);
                     window.Gate.Enter();
                     locked[held++] = window;
                     window.Advance(nowMs);
                     bool fits = window.Fits(limit, c.Cost);
-                    states[i] = new LimitState(limit, Math.Max(0, limit - window.Sum - (fits ? c.Cost : 0)), window.Reset(nowMs),
+                    // The reset is read once the request is decided (below): after its take when it is admitted.
+                    states[i] = new LimitState(limit, Math.Max(0, limit - window.Sum - (fits ? c.Cost : 0)), TimeSpan.Zero,
                         fits, fits ? TimeSpan.Zero : window.RetryAfter(limit, c.Cost, nowMs));
                     admitted &= fits || c.Shadow;
                 }
             }
-            if (admitted)
+            for (int i = 0; i < checks.Length; i++)
             {
-                for (int i = 0; i < checks.Length; i++)
+                if (locked[i] is SlidingWindow window)
                 {
-                    if (locked[i] is SlidingWindow window)
-                    {
-                        window.Take(checks[i].Cost);
-                        // Whole again when the newest non-empty slot leaves: after a take that is the current slot,
-                        // later than a reset read before it whenever the window's newest take was in an earlier slot.
-                        states[i] = states[i] with { Reset = window.Reset(nowMs) };
-                    }
-                    else ((Leases)locked[i]).Held += checks[i].Cost;
+                    if (admitted) window.Take(checks[i].Cost);
+                    // Whole again when the newest non-empty slot leaves: after a take, the current slot.
+                    states[i] = states[i] with { Reset = window.Reset(nowMs) };
                 }
+                else if (admitted) ((Leases)locked[i]).Held += checks[i].Cost;
             }
         }
         finally
@@ -96,17 +115,19 @@ public sealed class InMemoryLimitStore(TimeProvider time, int divisor = 1) : ILi
 
     public ValueTask SettleAsync(LimitCheck[] checks, LimitDecision decision, string leaseId, long tokensUsed)
     {
-        long nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        long nowMs = 0;
         for (int i = 0; i < checks.Length; i++)
         {
             var c = checks[i];
             if (c.Kind == LimitKind.Concurrency)
             {
-                if (_leases.TryGetValue(c.Counter, out var leases))
-                    lock (leases.Gate) leases.Held = Math.Max(0, leases.Held - c.Cost);
+                var leases = (Leases)CounterOf(c.Rule);
+                lock (leases.Gate) leases.Held = Math.Max(0, leases.Held - c.Cost);
             }
-            else if (c.Kind == LimitKind.Tokens && tokensUsed != c.Cost && _windows.TryGetValue(c.Counter, out var window))
+            else if (c.Kind == LimitKind.Tokens && tokensUsed != c.Cost)
             {
+                var window = (SlidingWindow)CounterOf(c.Rule);
+                if (nowMs == 0) nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
                 lock (window.Gate)
                 {
                     window.Advance(nowMs);

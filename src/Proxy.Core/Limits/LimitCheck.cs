@@ -52,6 +52,12 @@ public sealed class LimitRule(LimitScope scope, string holder, LimitKind kind, l
     /// <summary>The limit as header text, made once (a replica failing open reports its share, made when asked).</summary>
     public string LimitText(long effective) => effective == Limit ? _limitText : effective.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A store's own handle on this rule's counter, so it looks the counter up by name once per rule (rules are made once
+    /// per config load), not once per request. Holds whatever the store put there; a store checks it is its own.
+    /// </summary>
+    internal object? StoreHandle;
+
     /// <summary>How refusals name the limit: "requests per minute of key 'team-a'" (the key's id, never its secret).</summary>
     public string Describe() => $"{KindText(Kind)} of {ScopeName(Scope)} '{Holder}'";
 

@@ -48,9 +48,19 @@ public sealed class LimitsStage(ILimitStore store, LeaseRenewer? renewer, Gatewa
 
     private static LimitCheck Check(LimitRule rule, long tokens) => new(rule, rule.Kind == LimitKind.Tokens ? tokens : 1);
 
-    public async ValueTask<LimitDecision> AdmitAsync(LimitCheck[] checks, string requestId, LimitsSettings settings, CancellationToken ct)
+    public ValueTask<LimitDecision> AdmitAsync(LimitCheck[] checks, string requestId, LimitsSettings settings, CancellationToken ct)
     {
-        var decision = await store.AdmitAsync(checks, requestId, settings.LeaseTtl, ct).ConfigureAwait(false);
+        // The embedded store answers at once: no state machine for it, only for a store that goes over the network.
+        var pending = store.AdmitAsync(checks, requestId, settings.LeaseTtl, ct);
+        return pending.IsCompletedSuccessfully ? new(Decided(checks, requestId, pending.Result)) : AwaitDecision(pending, checks, requestId);
+    }
+
+    private async ValueTask<LimitDecision> AwaitDecision(ValueTask<LimitDecision> pending, LimitCheck[] checks, string requestId) =>
+        Decided(checks, requestId, await pending.ConfigureAwait(false));
+
+    /// <summary>Counts and logs what the decision says (store failures, limits reached, shadow limits) and holds its leases.</summary>
+    private LimitDecision Decided(LimitCheck[] checks, string requestId, LimitDecision decision)
+    {
         if (decision.StoreFailure is { } why)
         {
             metrics.LimitStoreFailed(store.Name, decision.FailedClosed);
@@ -58,7 +68,7 @@ public sealed class LimitsStage(ILimitStore store, LeaseRenewer? renewer, Gatewa
         }
         if (!decision.FailedClosed)
         {
-            bool admitted = decision.Admitted(checks);
+            bool admitted = true;
             for (int i = 0; i < checks.Length; i++)
             {
                 if (decision.States[i].Fits) continue;
@@ -67,7 +77,11 @@ public sealed class LimitsStage(ILimitStore store, LeaseRenewer? renewer, Gatewa
                     metrics.RateLimited(checks[i].Rule, refused: false);
                     Log.ShadowLimit(logger, requestId, checks[i].Counter);
                 }
-                else metrics.RateLimited(checks[i].Rule, refused: true);
+                else
+                {
+                    admitted = false;
+                    metrics.RateLimited(checks[i].Rule, refused: true);
+                }
             }
             if (admitted && renewer is not null && !decision.Local && HasConcurrency(checks)) renewer.Hold(store, checks, requestId);
         }
