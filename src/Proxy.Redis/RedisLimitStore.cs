@@ -22,7 +22,7 @@ public sealed class RedisLimitStore : ILimitStore
 
     /// <param name="db">The database the counters live in.</param>
     /// <param name="prefix">The hash tag every key starts with (<c>{llmgw}:</c> by default).</param>
-    /// <param name="onSettleFailure">Told (to count or log) when a settle could not reach Redis; settling never throws.</param>
+    /// <param name="onSettleFailure">Told (to count or log) when a settle could not even be sent (settles are not awaited, so one Redis drops is not seen here); settling never throws.</param>
     public RedisLimitStore(IDatabase db, string prefix = DefaultPrefix, Action<Exception>? onSettleFailure = null)
     {
         ArgumentNullException.ThrowIfNull(db);
@@ -105,7 +105,10 @@ public sealed class RedisLimitStore : ILimitStore
                 else continue;
                 keys[k++] = KeyOf(c.Counter);
             }
-            await _db.ScriptEvaluateAsync(LimitScripts.Settle, keys, args);
+            // Sent, not awaited: nothing waits for a settle, and an answer no one reads would cost a task, a result and a
+            // continuation per request. A settle Redis never runs (connection lost, script cache gone) loses only its
+            // correction, as above; the connection's own failure is logged once, not per settle.
+            await _db.ScriptEvaluateAsync(LimitScripts.Settle, keys, args, CommandFlags.FireAndForget);
         }
         catch (Exception e)
         {

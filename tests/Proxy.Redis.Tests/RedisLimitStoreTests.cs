@@ -47,6 +47,7 @@ public sealed class RedisLimitStoreTests(RedisFixture redis) : IClassFixture<Red
         var d = await a.Admit(conc, lease: "lease-1");
         Assert.False((await b.Admit(conc)).States[0].Fits);
         await b.SettleAsync([new LimitCheck(conc, 1)], d, "lease-1", 0);
+        await other.GetDatabase().PingAsync(); // settles are sent, not awaited: Redis answers this after running it
         Assert.True((await a.Admit(conc)).States[0].Fits);
     }
 
@@ -132,9 +133,9 @@ public sealed class RedisLimitStoreTests(RedisFixture redis) : IClassFixture<Red
         });
         var tpm = Rule(LimitKind.Tokens, 100);
         LimitCheck[] checks = [new(tpm, 10), new(Rule(LimitKind.Concurrency, 1), 1)];
+        // Sent without waiting for an answer: on a dead connection it is dropped, and nothing throws.
         await store.SettleAsync(checks, new LimitDecision([default, default], 1), "l", 3);
-        Assert.Single(failures);
-        Assert.True(failures[0] is RedisException or TimeoutException, failures[0].ToString());
+        Assert.All(failures, f => Assert.True(f is RedisException or TimeoutException, f.ToString()));
 
         // Admit lets the failure out, for the wrapper's fail-open/closed.
         var e = await Assert.ThrowsAnyAsync<Exception>(async () => await store.AdmitAsync(checks, "l", LongTtl, CancellationToken.None));
