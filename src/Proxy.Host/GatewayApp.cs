@@ -45,7 +45,10 @@ public static class GatewayApp
     /// </param>
     public static WebApplication Build(string[] args, string configPath, bool ownsProcess = false)
     {
-        var loader = new ConfigLoader(ProviderKinds);
+        // With control_plane: in the file, providers, routes, teams and keys come from Postgres (or, while it is down at
+        // start, from the last snapshot on disk), composed with the file and validated by the file's rules.
+        var controlPlane = ControlPlane.ControlPlaneRuntime.Open(configPath, Console.Error);
+        var loader = new ConfigLoader(ProviderKinds, data: controlPlane.Data);
         var initial = loader.Load(configPath);
         // Read once by the runtime when the process makes its first socket, so it must be set before any is.
         if (ownsProcess && initial.Server.InlineIo && Environment.GetEnvironmentVariable(InlineCompletions) is null)
@@ -56,11 +59,14 @@ public static class GatewayApp
         var builder = WebApplication.CreateSlimBuilder(args);
         // --urls and ASPNETCORE_URLS (both land in "urls") win over the file, as operators expect.
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && initial.Server.Urls is { } urls) builder.WebHost.UseUrls(urls);
-        if (initial.Metrics is { Enabled: true, Listen: { } metricsUrl })
+        // The metrics and admin ports join whatever the client port is (flag, environment, file or Kestrel's default).
+        var extraPorts = new List<string>();
+        if (initial.Metrics is { Enabled: true, Listen: { } metricsUrl }) extraPorts.Add(metricsUrl.GetLeftPart(UriPartial.Authority));
+        if (controlPlane.Settings?.AdminListen is { } adminUrl) extraPorts.Add(adminUrl.GetLeftPart(UriPartial.Authority));
+        if (extraPorts.Count > 0)
         {
-            // The metrics port joins whatever the client port is (flag, environment, file or Kestrel's default).
-            var main = builder.Configuration["urls"] is { Length: > 0 } u ? u : "http://localhost:5000";
-            builder.WebHost.UseUrls(main + ";" + metricsUrl.GetLeftPart(UriPartial.Authority));
+            var main = builder.Configuration["urls"] is { Length: > 0 } u ? u : initial.Server.Urls ?? "http://localhost:5000";
+            builder.WebHost.UseUrls(string.Join(';', [main, .. extraPorts]));
         }
         if (initial.Server.InlineIo)
         {
@@ -95,6 +101,13 @@ public static class GatewayApp
         services.AddSingleton(loader);
         services.AddSingleton<ConfigWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigWatcher>());
+        services.AddSingleton(controlPlane);
+        if (controlPlane.Enabled)
+        {
+            services.AddHostedService(sp => new ControlPlane.ControlPlaneService(controlPlane, sp.GetRequiredService<ConfigWatcher>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.ControlPlane")));
+            services.AddSingleton<Endpoints.Admin.AdminApi>();
+        }
         services.AddSingleton(sp => RequestLogSetup.Create(initial.Logs, sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<RequestLogLifetime>();
         services.AddHostedService<Runtime.IdleMemoryTrim>();
@@ -184,6 +197,23 @@ public static class GatewayApp
         app.MapGet("/v1/usage", usage.Get);
         app.MapGet("/v1/health", health.Health);
         app.MapGet("/v1/ready", health.Ready);
+        var controlPlane = app.Services.GetRequiredService<ControlPlane.ControlPlaneRuntime>();
+        if (controlPlane is { Enabled: true, Settings.AdminApi: true })
+        {
+            var admin = app.Services.GetRequiredService<Endpoints.Admin.AdminApi>();
+            if (controlPlane.Settings.AdminListen is { } adminListen)
+            {
+                // The admin API on a port of its own: only there, and nothing else there (by local port, not Host header).
+                int adminPort = adminListen.Port;
+                app.Use((ctx, next) =>
+                {
+                    bool onAdminPort = ctx.Connection.LocalPort == adminPort;
+                    bool adminPath = ctx.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal);
+                    return onAdminPort == adminPath ? next(ctx) : NotFound(ctx);
+                });
+            }
+            Endpoints.Admin.AdminApi.Map(app, admin);
+        }
         app.MapFallback(NotFound);
     }
 

@@ -27,7 +27,7 @@ public sealed partial class ConfigLoader
         var map = r.Mapping(node, "routes");
         if (map is null || map.Children.Count == 0)
         {
-            r.Error(node ?? root, "routes", "at least one route is required: the model name clients send, and the provider that serves it");
+            if (!r.DataMayBeEmpty) r.Error(node ?? root, "routes", "at least one route is required: the model name clients send, and the provider that serves it");
             return result;
         }
         foreach (var (name, value, path) in r.Entries(map, "routes", null))

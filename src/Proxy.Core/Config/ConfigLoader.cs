@@ -17,9 +17,13 @@ namespace Proxy.Config;
 /// so a reload keeps warm connection pools.
 /// </summary>
 /// <param name="time">The clock of the routes' breakers and retry budgets (tests pass a manual one).</param>
-public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeProvider? time = null)
+/// <param name="data">The data sections from the control plane, appended to the file's (which then must not have them).</param>
+public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeProvider? time = null, IConfigData? data = null)
 {
-    private static readonly string[] TopFields = ["server", "providers", "routes", "route_defaults", "keys", "logs", "metrics", "pricing", "tracing", "limits", "redis", "teams", "cache"];
+    private static readonly string[] TopFields = ["server", "providers", "routes", "route_defaults", "keys", "logs", "metrics", "pricing", "tracing", "limits", "redis", "teams", "cache", "control_plane"];
+
+    /// <summary>The sections a control plane holds instead of the file.</summary>
+    public static readonly string[] DataSections = ["providers", "routes", "teams", "keys"];
     private static readonly string[] LogFields = ["enabled", "sink", "directory", "spool_directory", "bodies", "body_cap", "max_records", "max_bytes", "max_age", "max_spool_bytes", "shutdown_deadline", "flush_interval", "upload_timeout", "s3", "azure"];
     private static readonly string[] AzureFields = ["account", "container", "endpoint", "account_key", "sas_token", "managed_identity", "client_id"];
     private static readonly string[] S3Fields = ["bucket", "region", "endpoint", "path_style", "sse", "kms_key_id", "compatibility", "access_key_id", "secret_access_key", "session_token"];
@@ -30,7 +34,12 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly FrozenDictionary<string, IProviderKind> _kinds = kinds.ToFrozenDictionary(k => k.Type, StringComparer.Ordinal);
 
-    public GatewayConfig Load(string path, GatewayConfig? previous = null)
+    /// <summary>Whether the data sections come from a control plane.</summary>
+    public bool HasControlPlane => data is not null;
+
+    /// <param name="sections">With a control plane: these data sections instead of its current ones (an admin change
+    /// being validated).</param>
+    public GatewayConfig Load(string path, GatewayConfig? previous = null, string? sections = null)
     {
         byte[] bytes;
         try
@@ -42,12 +51,57 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         {
             throw new ConfigException(path, [new ConfigError("(file)", 0, 0, e.Message)]);
         }
+        if (data is not null) bytes = Compose(bytes, path, sections ?? data.Sections);
         // A watcher event (or a poll) that changed nothing keeps the snapshot, and its warm connection pools, as they are.
         if (previous is not null && previous.ContentHash == Convert.ToHexStringLower(SHA256.HashData(bytes))) return previous;
-        return Parse(bytes, path, SecretResolver.ForFile(path), previous);
+        return Parse(bytes, path, SecretResolver.ForFile(path, data), previous);
     }
 
-    public GatewayConfig Parse(byte[] bytes, string path, SecretResolver secrets, GatewayConfig? previous = null)
+    /// <summary>
+    /// Validates the file with these data sections by every rule a load applies, without making adapters or keeping
+    /// anything: an admin change is checked before it is written. Throws <see cref="ConfigException"/>.
+    /// </summary>
+    public void Validate(string path, string sections)
+    {
+        var bytes = Compose(File.ReadAllBytes(path), path, sections);
+        Parse(bytes, path, SecretResolver.ForFile(path, data), previous: null, attach: false);
+    }
+
+    /// <summary>The file's text with the control plane's sections after it; the file itself must not hold them.</summary>
+    private static byte[] Compose(byte[] file, string path, string sections)
+    {
+        var yaml = new YamlStream();
+        try
+        {
+            using var text = new StringReader(Encoding.UTF8.GetString(file));
+            yaml.Load(text);
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        {
+            // Parse reports it with its position.
+            return file;
+        }
+        if (yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode root)
+        {
+            var errors = new List<ConfigError>();
+            foreach (var (k, _) in root.Children)
+            {
+                if (k is YamlScalarNode { Value: { } name } && DataSections.Contains(name))
+                    errors.Add(new ConfigError(name, (int)k.Start.Line, (int)k.Start.Column,
+                        $"with control_plane configured, {string.Join(", ", DataSections)} live in Postgres (the admin API, or 'proxy admin apply FILE'); remove this section from the file"));
+            }
+            if (errors.Count > 0) throw new ConfigException(path, errors);
+        }
+        var tail = Encoding.UTF8.GetBytes("\n" + sections);
+        int end = file.Length;
+        while (end > 0 && file[end - 1] is (byte)'\n' or (byte)'\r' or (byte)' ') end--;
+        var result = new byte[end + tail.Length];
+        file.AsSpan(0, end).CopyTo(result);
+        tail.CopyTo(result.AsSpan(end));
+        return result;
+    }
+
+    public GatewayConfig Parse(byte[] bytes, string path, SecretResolver secrets, GatewayConfig? previous = null, bool attach = true)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var yaml = new YamlStream();
@@ -74,13 +128,13 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
                 "malformed YAML here (an unclosed '[' or '{', or a stray character?)")]);
         }
 
-        var r = new YamlReader(secrets);
+        var r = new YamlReader(secrets) { DataMayBeEmpty = data is not null };
         var root = yaml.Documents.Count == 0 ? null : r.Mapping(yaml.Documents[0].RootNode, "(root)");
         if (root is null)
             throw new ConfigException(path, [new ConfigError("(root)", 1, 1, "the file is empty; it needs at least 'providers', 'routes' and 'keys'")]);
 
         YamlNode? server = null, providers = null, routes = null, routeDefaults = null, keys = null, logs = null, metrics = null, pricing = null, tracing = null;
-        YamlNode? limits = null, redis = null, teams = null, cache = null;
+        YamlNode? limits = null, redis = null, teams = null, cache = null, controlPlane = null;
         foreach (var (key, value, _) in r.Entries(root, "", TopFields))
         {
             switch (key)
@@ -98,6 +152,7 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
                 case "redis": redis = value; break;
                 case "teams": teams = value; break;
                 case "cache": cache = value; break;
+                case "control_plane": controlPlane = value; break;
             }
         }
 
@@ -114,14 +169,16 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         var logSettings = ReadLogs(r, logs);
         var metricsSettings = ReadMetrics(r, metrics);
         var tracingSettings = ReadTracing(r, tracing);
+        var controlPlaneSettings = ReadControlPlane(r, controlPlane, path);
 
         if (r.Errors.Count > 0) throw new ConfigException(path, r.Errors);
+        if (!attach) return null!;
 
         AttachAdapters(providerMap.Values, previous);
         AttachRoutingState(routeMap.Values, previous);
         return GatewayConfig.Create(path, serverSettings, providerMap.ToFrozenDictionary(StringComparer.Ordinal),
             routeMap.ToFrozenDictionary(StringComparer.Ordinal), keyTable, logSettings, hash, metricsSettings, priceTable, tracingSettings,
-            limitsSettings, redisSettings, cacheSettings);
+            limitsSettings, redisSettings, cacheSettings, controlPlaneSettings);
     }
 
     private static ServerSettings ReadServer(YamlReader r, YamlNode? node)
@@ -288,7 +345,8 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
         var map = r.Mapping(node, "providers");
         if (map is null || map.Children.Count == 0)
         {
-            r.Error(node ?? root, "providers", "at least one provider is required (for a first run: a provider with 'type: mock')");
+            // A control plane starts empty and is filled through its API: no providers yet is a state, not a mistake.
+            if (!r.DataMayBeEmpty) r.Error(node ?? root, "providers", "at least one provider is required (for a first run: a provider with 'type: mock')");
             return result;
         }
         foreach (var (name, value, path) in r.Entries(map, "providers", null))

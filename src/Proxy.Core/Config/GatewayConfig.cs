@@ -37,6 +37,9 @@ public sealed class GatewayConfig
     /// <summary>The response cache's store (the caching itself is per route); read at start only.</summary>
     public Cache.CacheSettings Cache { get; init; } = new();
 
+    /// <summary>The control plane (Postgres), when configured; read at start only.</summary>
+    public ControlPlaneSettings? ControlPlane { get; init; }
+
     /// <summary>The shared Redis, when configured; read at start only.</summary>
     public RedisSettings? Redis { get; init; }
 
@@ -47,8 +50,10 @@ public sealed class GatewayConfig
         string sourcePath, ServerSettings server, FrozenDictionary<string, ProviderSettings> providers,
         FrozenDictionary<string, Route> routes, KeyTable keys, LogSettings logs, string contentHash,
         MetricsSettings? metrics = null, Pricing.PriceTable? pricing = null, TracingSettings? tracing = null,
-        Limits.LimitsSettings? limits = null, RedisSettings? redis = null, Cache.CacheSettings? cache = null) => new()
+        Limits.LimitsSettings? limits = null, RedisSettings? redis = null, Cache.CacheSettings? cache = null,
+        ControlPlaneSettings? controlPlane = null) => new()
         {
+            ControlPlane = controlPlane,
             Cache = cache ?? new Cache.CacheSettings(),
             Limits = limits ?? new Limits.LimitsSettings(),
             Redis = redis,

@@ -4,10 +4,11 @@ namespace Proxy.Config;
 /// Expands <c>${NAME}</c> (an environment variable) and <c>${file:PATH}</c> (a mounted secret file,
 /// relative to the config file) inside config values, so credentials never have to sit in the file.
 /// </summary>
-public sealed class SecretResolver(string configDirectory, Func<string, string?> getEnvironment)
+/// <remarks>With a control plane, <c>${sealed:v1:...}</c> is a credential it stored encrypted, opened by <paramref name="unseal"/>.</remarks>
+public sealed class SecretResolver(string configDirectory, Func<string, string?> getEnvironment, IConfigData? unseal = null)
 {
-    public static SecretResolver ForFile(string configPath) =>
-        new(Path.GetDirectoryName(Path.GetFullPath(configPath)) ?? ".", Environment.GetEnvironmentVariable);
+    public static SecretResolver ForFile(string configPath, IConfigData? unseal = null) =>
+        new(Path.GetDirectoryName(Path.GetFullPath(configPath)) ?? ".", Environment.GetEnvironmentVariable, unseal);
 
     /// <summary>Returns the expanded value, or null with <paramref name="error"/> saying what could not be resolved.</summary>
     public string? Expand(string value, out string? error)
@@ -29,6 +30,7 @@ public sealed class SecretResolver(string configDirectory, Func<string, string?>
             result.Append(value, pos, start - pos);
             var reference = value.AsSpan(start + 2, end - start - 2).Trim();
             string? resolved = reference.StartsWith("file:") ? ReadFile(reference[5..].Trim().ToString(), out error)
+                : reference.StartsWith("sealed:") ? Unseal(reference[7..].ToString(), out error)
                 : Lookup(reference.ToString(), out error);
             if (resolved is null) return null;
             result.Append(resolved);
@@ -37,6 +39,16 @@ public sealed class SecretResolver(string configDirectory, Func<string, string?>
         }
         result.Append(value, pos, value.Length - pos);
         return result.ToString();
+    }
+
+    private string? Unseal(string sealedValue, out string? error)
+    {
+        if (unseal is null)
+        {
+            error = "a sealed credential (${sealed:...}) is only readable with a control plane and its master key";
+            return null;
+        }
+        return unseal.Unseal(sealedValue, out error);
     }
 
     private string? Lookup(string name, out string? error)

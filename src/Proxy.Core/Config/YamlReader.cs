@@ -10,6 +10,9 @@ internal sealed class YamlReader(SecretResolver secrets)
 {
     public List<ConfigError> Errors { get; } = [];
 
+    /// <summary>With a control plane: no providers or routes yet is a state (a new database), not a mistake.</summary>
+    public bool DataMayBeEmpty { get; init; }
+
     public void Error(YamlNode? node, string path, string reason) =>
         Errors.Add(new ConfigError(path, node is null ? 0 : (int)node.Start.Line, node is null ? 0 : (int)node.Start.Column, reason));
 

@@ -13,7 +13,7 @@ namespace Proxy.Host.Endpoints;
 /// healthy replica killed. Readiness (/v1/ready): config loaded and not shutting down; 503 from the moment
 /// SIGTERM arrives so the load balancer drains this replica before it stops.
 /// </summary>
-internal sealed class HealthEndpoints(ConfigHolder config, IRequestLog log, IHostApplicationLifetime lifetime)
+internal sealed class HealthEndpoints(ConfigHolder config, IRequestLog log, IHostApplicationLifetime lifetime, ControlPlane.ControlPlaneRuntime controlPlane)
 {
     private static readonly byte[] Healthy = "{\"status\":\"ok\"}"u8.ToArray();
 
@@ -43,6 +43,18 @@ internal sealed class HealthEndpoints(ConfigHolder config, IRequestLog log, IHos
         w.WriteNumber("routes"u8, snapshot.Routes.Count);
         w.WriteNumber("keys"u8, snapshot.Keys.Count);
         w.WriteEndObject();
+        if (controlPlane is { Enabled: true, Data: { } data })
+        {
+            // Like the request log, never a reason to be unready: every replica shares the database, and each serves its
+            // last snapshot while it is away; degraded tells operators the replicas may drift until it is back.
+            var problem = controlPlane.Sync?.Problem ?? (controlPlane.Sync is null ? controlPlane.StartedFromSnapshot : null);
+            w.WriteStartObject("control_plane"u8);
+            w.WriteString("status"u8, problem is null ? "ok"u8 : "degraded"u8);
+            w.WriteNumber("served_version"u8, data.Version);
+            if (problem is not null) w.WriteString("problem"u8, problem);
+            if (controlPlane.Sync is { } sync && sync.LastSync != default) w.WriteString("last_sync"u8, sync.LastSync.ToString("O"));
+            w.WriteEndObject();
+        }
         if (log is LogBatcher batcher)
         {
             // The request log never makes the replica unready, not even stalled: the blob store is shared by every
