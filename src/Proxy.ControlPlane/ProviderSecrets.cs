@@ -28,6 +28,13 @@ public static class ProviderSecrets
                 continue;
             }
             if (SecretSealer.IsSealed(value) || SecretSealer.IsReference(value)) continue;
+            // The same credential as stored keeps its sealed text: applying one file twice changes nothing.
+            if (previous is not null && Find(previous, path) is { } stored && SecretSealer.IsSealed(stored)
+                && sealer.Unseal(stored[9..^1], out _) == value)
+            {
+                set(stored);
+                continue;
+            }
             if (!sealer.CanSeal)
                 return $"{path}: a credential can only be stored with control_plane.master_key configured; give it as a reference instead (${{NAME}} or ${{file:PATH}})";
             set(sealer.Seal(value, "provider/" + providerName));

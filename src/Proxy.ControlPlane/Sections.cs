@@ -33,4 +33,24 @@ public static class Sections
     /// <summary>The order keys are written in, so an error at <c>keys[i]</c> can be named by the key's id.</summary>
     public static List<ConfigObject> KeysInOrder(IEnumerable<ConfigObject> objects) =>
         objects.Where(o => o.Kind == ObjectKind.Key).OrderBy(o => o.Name, StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// A validation failure of these objects as the admin API and the CLI say it: every mistake as <c>path: reason</c>,
+    /// keys named by id (<c>keys.app-1.team</c>, not <c>keys[3].team</c>), and the first mistake's path.
+    /// </summary>
+    public static (string Message, string? FirstPath) Describe(Config.ConfigException e, IReadOnlyList<ConfigObject> objects)
+    {
+        if (e.Errors.Count == 0) return (e.Message, null);
+        var keys = KeysInOrder(objects);
+        var named = e.Errors.Select(err => (Path: NameKeys(err.Path, keys), err.Reason)).ToList();
+        return (string.Join("; ", named.Select(n => n.Path + ": " + n.Reason)), named[0].Path);
+    }
+
+    private static string NameKeys(string path, List<ConfigObject> keys)
+    {
+        if (!path.StartsWith("keys[", StringComparison.Ordinal)) return path;
+        int close = path.IndexOf(']');
+        if (close < 0 || !int.TryParse(path.AsSpan(5, close - 5), out int i) || i >= keys.Count) return path;
+        return "keys." + keys[i].Name + path[(close + 1)..];
+    }
 }

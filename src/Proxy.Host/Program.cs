@@ -8,6 +8,10 @@ const string Usage = """
       proxy config check FILE             validate a config file and exit (0 valid, 2 invalid)
       proxy keys new [--id NAME] [--routes A,B]
                                           make a virtual key; prints it once and the config lines with its hash
+      proxy db migrate --config FILE      apply the control plane's schema migrations (also done at start)
+      proxy admin export --config FILE    print the control plane's providers, routes, teams and keys
+      proxy admin apply OBJECTS --config FILE [--dry-run]
+                                          make the control plane hold exactly what OBJECTS declares (prints the diff)
       proxy --version
     """;
 
@@ -17,6 +21,10 @@ if (args.Length > 0)
     {
         case "keys":
             return KeysCommand.Run(args[1..], Console.Out, Console.Error);
+        case "db":
+            return ControlPlaneCommands.Db(args[1..], Console.Out, Console.Error);
+        case "admin":
+            return ControlPlaneCommands.Admin(args[1..], Console.Out, Console.Error);
         case "config" when args.Length == 3 && args[1] == "check":
             return CheckConfig(args[2]);
         case "--version":

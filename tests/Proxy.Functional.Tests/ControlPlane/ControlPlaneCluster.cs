@@ -21,7 +21,7 @@ internal sealed class ControlPlaneCluster : IAsyncDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("proxy-cp-").FullName;
 
     public required string ConnectionString { get; init; }
-    public string MasterKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    public string MasterKey { get; init; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     public IReadOnlyList<GatewayProcess> Gateways => _gateways;
     public List<HttpClient> Admin { get; } = [];
     public List<HttpClient> Clients { get; } = [];
@@ -31,9 +31,10 @@ internal sealed class ControlPlaneCluster : IAsyncDisposable
 
     public string SnapshotFile(int replica) => Path.Combine(_dir, $"replica{replica}", "gw.yaml.control-plane-snapshot.json");
 
-    public static async Task<ControlPlaneCluster> StartAsync(PostgresServer server, int replicas)
+    public static async Task<ControlPlaneCluster> StartAsync(PostgresServer server, int replicas, string? masterKey = null)
     {
         var cluster = new ControlPlaneCluster { ConnectionString = await server.CreateDatabaseAsync() };
+        if (masterKey is not null) cluster = new ControlPlaneCluster { ConnectionString = cluster.ConnectionString, MasterKey = masterKey };
         for (int i = 0; i < replicas; i++) await cluster.StartReplicaAsync(i);
         return cluster;
     }
@@ -74,6 +75,22 @@ internal sealed class ControlPlaneCluster : IAsyncDisposable
         var client = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return client;
+    }
+
+    /// <summary>Runs <c>proxy ARGS --config</c> with replica <paramref name="i"/>'s config file, as an operator would.</summary>
+    public async Task<(int Code, string Output, string Error)> CliAsync(int i, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "proxy"), [.. args, "--config", Path.Combine(_dir, $"replica{i}", "gw.yaml")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment["CP_MASTER_KEY"] = MasterKey;
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

@@ -211,4 +211,50 @@ public sealed class ControlPlaneTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.DoesNotContain(AdminKey, all, StringComparison.Ordinal);
         Assert.DoesNotContain(c.MasterKey, all, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Apply_is_idempotent_and_export_then_apply_on_an_empty_database_reproduces_the_configuration()
+    {
+        await using var a = await ControlPlaneCluster.StartAsync(_pg, replicas: 1);
+        await SeedAsync(a);
+        var key = (string)(await SendAsync(a.Admin[0], HttpMethod.Post, "/admin/v1/keys", """{"id":"travels","routes":["chat"],"limits":{"requests_per_minute":100}}""")).Body!["key"]!;
+        Assert.Equal(201, (await SendAsync(a.Admin[0], HttpMethod.Put, "/admin/v1/teams/red", """{"budget":{"usd":12.5,"period":"month"}}""")).Status);
+
+        var exported = await a.CliAsync(0, "admin", "export");
+        Assert.Equal(0, exported.Code);
+        var file = Path.Combine(Path.GetTempPath(), $"cp-export-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, exported.Output);
+        try
+        {
+            // A second region: its own empty database, the same master key (credentials travel sealed).
+            await using var b = await ControlPlaneCluster.StartAsync(_pg, replicas: 1, masterKey: a.MasterKey);
+            var first = await b.CliAsync(0, "admin", "apply", file);
+            output.WriteLine("first apply:\n" + first.Output + first.Error);
+            Assert.Equal(0, first.Code);
+            Assert.Contains("+ providers.mock-a", first.Output, StringComparison.Ordinal);
+            var second = await b.CliAsync(0, "admin", "apply", file);
+            Assert.Equal(0, second.Code);
+            Assert.Contains("no changes", second.Output, StringComparison.Ordinal);
+            Assert.Equal(exported.Output, (await b.CliAsync(0, "admin", "export")).Output);
+            // The key travelled by hash: the same secret works in region B.
+            await UntilAsync(async () => (await b.ChatAsync(0, key)).Status == 200, "the exported key in region B");
+
+            // A file with a mistake changes nothing and says where.
+            await File.WriteAllTextAsync(file, exported.Output.Replace("\"provider\": \"mock-a\"", "\"provider\": \"mock-z\"", StringComparison.Ordinal));
+            var bad = await b.CliAsync(0, "admin", "apply", file);
+            output.WriteLine("bad apply: " + bad.Output + bad.Error);
+            Assert.Equal(2, bad.Code);
+            Assert.Contains("routes.chat.provider", bad.Error, StringComparison.Ordinal);
+            await File.WriteAllTextAsync(file, exported.Output);
+            Assert.Contains("no changes", (await b.CliAsync(0, "admin", "apply", file)).Output, StringComparison.Ordinal);
+
+            var everything = exported.Output + first.Output + first.Error + second.Output + bad.Output + bad.Error + a.AllOutput + b.AllOutput;
+            Assert.DoesNotContain(ProviderSecret, everything, StringComparison.Ordinal);
+            Assert.DoesNotContain(key, everything, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

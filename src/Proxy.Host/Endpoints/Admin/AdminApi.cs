@@ -311,21 +311,9 @@ internal sealed partial class AdminApi(ControlPlaneRuntime cp, ConfigLoader load
         }
         catch (ConfigException e)
         {
-            var keys = Sections.KeysInOrder(objects);
-            var named = e.Errors.Select(err => (Path: NameKeys(err.Path, keys), err.Reason)).ToList();
-            if (named.Count == 0) return e.Message;
-            param = named[0].Path;
-            return string.Join("; ", named.Select(n => n.Path + ": " + n.Reason));
+            (var message, param) = Sections.Describe(e, objects);
+            return message;
         }
-    }
-
-    /// <summary>keys[3].team reads keys.ID.team: the API names keys by id.</summary>
-    private static string NameKeys(string path, List<ConfigObject> keys)
-    {
-        if (!path.StartsWith("keys[", StringComparison.Ordinal)) return path;
-        int close = path.IndexOf(']');
-        if (close < 0 || !int.TryParse(path.AsSpan(5, close - 5), out int i) || i >= keys.Count) return path;
-        return "keys." + keys[i].Name + path[(close + 1)..];
     }
 
     /// <summary>This replica serves a write at once instead of waiting for its own notification.</summary>
