@@ -10,6 +10,9 @@ command -v curl >/dev/null || need+=(curl)                # smoke requests
 command -v npm >/dev/null || need+=(npm)                  # s3rver and Azurite, the S3 and Azure Blob servers the log sink tests run against
 command -v flock >/dev/null || need+=(util-linux)         # the install lock below
 command -v redis-server >/dev/null || need+=(redis-server) # the shared limits store's tests run against a real Redis
+# The control plane's tests run a real PostgreSQL (tests/Common/PostgresServer.cs). Debian keeps initdb off PATH, under
+# /usr/lib/postgresql/N/bin; the package also creates and starts a default cluster, which the tests never use.
+command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 # promtool checks and unit-tests deploy/prometheus; the package's recommends (a node exporter) are not needed.
 command -v promtool >/dev/null || lean+=(prometheus)
 if [ ${#need[@]} -gt 0 ] || [ ${#lean[@]} -gt 0 ]; then

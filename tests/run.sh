@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command (README, "Tests"; CI runs it too): installs what the tests need when it is missing
-# (.ci/install.sh: apt clang, zlib1g-dev, curl, npm, promtool, redis-server; npm s3rver and Azurite), then runs every test project.
+# (.ci/install.sh: apt clang, zlib1g-dev, curl, npm, promtool, redis-server, postgresql; npm s3rver and Azurite), then runs every test project.
 # Extra arguments go to dotnet test, e.g.: bash tests/run.sh --filter "FullyQualifiedName~RequestLog"
 set -euo pipefail
 cd "$(dirname "$0")/.."

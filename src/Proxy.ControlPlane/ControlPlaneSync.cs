@@ -78,6 +78,8 @@ public sealed partial class ControlPlaneSync(ControlPlaneStore store, ControlPla
                 var why = e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException or IOException
                     ? "Postgres unreachable: " + e.Message : e.GetType().Name + ": " + e.Message;
                 if (_problem != why) Log.Degraded(logger, why, data.Version);
+                // A restarted server leaves the pool's idle connections dead (57P01): reconnect on fresh ones.
+                store.DataSource.Clear();
                 _problem = why;
                 try
                 {

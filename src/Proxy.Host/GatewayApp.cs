@@ -96,7 +96,12 @@ public static class GatewayApp
         services.AddSingleton(TimeProvider.System);
         var metrics = new GatewayMetrics();
         services.AddSingleton(metrics);
-        services.AddSingleton(new ConfigHolder(initial, metrics.Bind));
+        var holder = new ConfigHolder(initial, metrics.Bind);
+        services.AddSingleton(holder);
+        // With a control plane, usage rollups per day, key, team and route from the same records the log gets.
+        var usage = controlPlane.Enabled
+            ? new Proxy.ControlPlane.Usage.UsageRollup(controlPlane.Store!.DataSource, id => holder.Current.Keys.FindById(id)?.Team?.Name)
+            : null;
         services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton(loader);
         services.AddSingleton<ConfigWatcher>();
@@ -107,8 +112,10 @@ public static class GatewayApp
             services.AddHostedService(sp => new ControlPlane.ControlPlaneService(controlPlane, sp.GetRequiredService<ConfigWatcher>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.ControlPlane")));
             services.AddSingleton<Endpoints.Admin.AdminApi>();
+            services.AddHostedService(sp => new ControlPlane.UsageRollupService(new Proxy.ControlPlane.Usage.UsageRollupWriter(usage!,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.ControlPlane.Usage"))));
         }
-        services.AddSingleton(sp => RequestLogSetup.Create(initial.Logs, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => RequestLogSetup.Create(initial.Logs, sp.GetRequiredService<TimeProvider>(), usage is null ? null : usage.Add));
         services.AddHostedService<RequestLogLifetime>();
         services.AddHostedService<Runtime.IdleMemoryTrim>();
         services.AddSingleton<AdmissionGate>();

@@ -31,6 +31,17 @@ public sealed partial class LogBatcher
                 while (_queue.TryDequeue(out var record))
                 {
                     Volatile.Write(ref _dequeued, _dequeued + 1); // Single consumer: no read-modify-write race.
+                    if (_options.OnRecord is { } observe)
+                    {
+                        try
+                        {
+                            observe(record);
+                        }
+                        catch (Exception)
+                        {
+                            // An observer's failure never costs the log a record.
+                        }
+                    }
                     if (!Append(record, lines))
                     {
                         continue;

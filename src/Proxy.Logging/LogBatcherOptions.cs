@@ -3,6 +3,12 @@ namespace Proxy.Logging;
 /// <summary>Tuning for <see cref="LogBatcher"/>. Defaults suit a production gateway; tests shrink the times.</summary>
 public sealed record LogBatcherOptions
 {
+    /// <summary>
+    /// Sees every record the batch loop takes, on that loop (off the request path): e.g. the control plane's usage
+    /// rollups, fed from the same records the log gets. It must be quick and must not throw (a throw is swallowed).
+    /// </summary>
+    public Action<Proxy.Accounting.RequestRecord>? OnRecord { get; init; }
+
     /// <summary>Cut an object after this many records.</summary>
     public int MaxRecords { get; init; } = 1000;
 

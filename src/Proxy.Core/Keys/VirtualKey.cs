@@ -30,4 +30,10 @@ public sealed class KeyTable(FrozenDictionary<KeyHash, VirtualKey> byHash)
 
     public VirtualKey? Find(ReadOnlySpan<char> secret) =>
         byHash.TryGetValue(KeyHash.Of(secret), out var key) ? key : null;
+
+    private FrozenDictionary<string, VirtualKey>? _byId;
+
+    /// <summary>The key with this id (for accounting off the request path; built on first use).</summary>
+    public VirtualKey? FindById(string id) =>
+        (_byId ??= byHash.Values.ToFrozenDictionary(k => k.Id, StringComparer.Ordinal)).GetValueOrDefault(id);
 }

@@ -11,9 +11,11 @@ namespace Proxy.Host.Logging;
 /// <summary>Builds the request log from the config's <c>logs</c> section: the batcher and its sink.</summary>
 internal static class RequestLogSetup
 {
-    public static IRequestLog Create(LogSettings settings, TimeProvider time)
+    /// <param name="observer">Sees every record (the control plane's usage rollups): on the batch loop, or with the
+    /// log off, as the record is written.</param>
+    public static IRequestLog Create(LogSettings settings, TimeProvider time, Action<RequestRecord>? observer = null)
     {
-        if (!settings.Enabled) return DisabledRequestLog.Instance;
+        if (!settings.Enabled) return observer is null ? DisabledRequestLog.Instance : new ObservedRequestLog(observer);
         var directory = Path.GetFullPath(settings.Directory);
         ILogSink sink = settings.Sink switch
         {
@@ -34,6 +36,7 @@ internal static class RequestLogSetup
             ShutdownDeadline = settings.ShutdownDeadline,
             FlushInterval = settings.FlushInterval,
             UploadTimeout = settings.UploadTimeout,
+            OnRecord = observer,
         }, time);
     }
 
@@ -84,6 +87,23 @@ internal sealed class DisabledRequestLog : IRequestLog
     public static readonly DisabledRequestLog Instance = new();
 
     public bool TryWrite(RequestRecord record) => true;
+}
+
+/// <summary>logs.enabled: false with usage rollups on: records are only counted into the rollups (a dictionary update).</summary>
+internal sealed class ObservedRequestLog(Action<RequestRecord> observer) : IRequestLog
+{
+    public bool TryWrite(RequestRecord record)
+    {
+        try
+        {
+            observer(record);
+        }
+        catch (Exception)
+        {
+            // Usage accounting never fails a request.
+        }
+        return true;
+    }
 }
 
 /// <summary>

@@ -95,13 +95,14 @@ public sealed class ControlPlaneTests(Xunit.Abstractions.ITestOutputHelper outpu
     [Fact]
     public async Task Postgres_down_fails_nothing_admin_answers_503_a_restart_uses_the_snapshot_and_the_replicas_come_back_in_step()
     {
-        await using var c = await ControlPlaneCluster.StartAsync(_pg, replicas: 2);
+        // A server of its own: stopping the shared one would pull it from under the other tests.
+        await using var pg = await PostgresServer.StartAsync();
+        await using var c = await ControlPlaneCluster.StartAsync(pg, replicas: 2);
         await SeedAsync(c);
         var key = (string)(await SendAsync(c.Admin[0], HttpMethod.Post, "/admin/v1/keys", """{"id":"outage"}""")).Body!["key"]!;
         await UntilAsync(async () => (await c.ChatAsync(1, key)).Status == 200, "key on B");
 
-        // The cluster's database is one of the shared server's: stopping the server stops it.
-        await _pg.StopAsync();
+        await pg.StopAsync();
         try
         {
             var latencies = new List<double>();
@@ -132,7 +133,7 @@ public sealed class ControlPlaneTests(Xunit.Abstractions.ITestOutputHelper outpu
         }
         finally
         {
-            await _pg.StartAgainAsync();
+            await pg.StartAgainAsync();
         }
 
         var back = Stopwatch.StartNew();
@@ -256,5 +257,28 @@ public sealed class ControlPlaneTests(Xunit.Abstractions.ITestOutputHelper outpu
         {
             File.Delete(file);
         }
+    }
+
+    [Fact]
+    public async Task Usage_rollups_count_every_request_per_key_team_and_route()
+    {
+        await using var c = await ControlPlaneCluster.StartAsync(_pg, replicas: 2);
+        await SeedAsync(c);
+        Assert.Equal(201, (await SendAsync(c.Admin[0], HttpMethod.Put, "/admin/v1/teams/blue", "{}")).Status);
+        var key = (string)(await SendAsync(c.Admin[0], HttpMethod.Post, "/admin/v1/keys", """{"id":"counted","team":"blue"}""")).Body!["key"]!;
+        await UntilAsync(async () => (await c.ChatAsync(1, key)).Status == 200, "key on B");
+        for (int i = 0; i < 39; i++) Assert.Equal(200, (await c.ChatAsync(i % 2, key)).Status);   // 40 in all, over both replicas
+
+        long Requests(System.Text.Json.Nodes.JsonNode? body, string field, string group) =>
+            body!["data"]!.AsArray().Where(r => (string?)r![field] == group).Sum(r => (long)r!["requests"]!);
+        await UntilAsync(async () => Requests((await SendAsync(c.Admin[0], HttpMethod.Get, "/admin/v1/usage?group_by=key")).Body, "key", "counted") == 40,
+            "40 requests in the usage rollups");
+        var byTeam = await SendAsync(c.Admin[1], HttpMethod.Get, "/admin/v1/usage?group_by=team");
+        Assert.Equal(40, Requests(byTeam.Body, "team", "blue"));
+        var byRoute = await SendAsync(c.Admin[1], HttpMethod.Get, "/admin/v1/usage?group_by=route&route=chat");
+        Assert.Equal(40, Requests(byRoute.Body, "route", "chat"));
+        Assert.True(byRoute.Body!["data"]![0]!["output_tokens"]!.GetValue<long>() > 0);
+        Assert.Equal(400, (await SendAsync(c.Admin[0], HttpMethod.Get, "/admin/v1/usage?group_by=planet")).Status);
+        Assert.Equal(400, (await SendAsync(c.Admin[0], HttpMethod.Get, "/admin/v1/usage?from=yesterday")).Status);
     }
 }

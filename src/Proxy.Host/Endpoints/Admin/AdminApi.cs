@@ -43,6 +43,7 @@ internal sealed partial class AdminApi(ControlPlaneRuntime cp, ConfigLoader load
         app.MapDelete("/admin/v1/admin-keys/{id}", ctx => api.Guard(ctx, () => api.DeleteAdminKey(ctx)));
         app.MapGet("/admin/v1/audit", ctx => api.Guard(ctx, () => api.Audit(ctx)));
         app.MapGet("/admin/v1/status", ctx => api.Guard(ctx, () => api.Status(ctx)));
+        app.MapGet("/admin/v1/usage", ctx => api.Guard(ctx, () => api.Usage(ctx)));
         app.MapGet("/admin/v1/openapi.json", AdminOpenApi.Serve);
     }
 
@@ -64,6 +65,8 @@ internal sealed partial class AdminApi(ControlPlaneRuntime cp, ConfigLoader load
         catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or InvalidOperationException { InnerException: NpgsqlException }
                                   && !ctx.Response.HasStarted && !ctx.RequestAborted.IsCancellationRequested)
         {
+            // A restarted server leaves the pool's idle connections dead (57P01): the next call opens fresh ones.
+            Store.DataSource.Clear();
             await AdminErrors.Unavailable(ctx,
                 $"The control plane's database did not answer ({Short(e)}); nothing was changed. This replica keeps serving its last configuration (version {Data.Version}); try again once Postgres is back.");
         }
@@ -255,6 +258,54 @@ internal sealed partial class AdminApi(ControlPlaneRuntime cp, ConfigLoader load
             });
         }
         await WriteJson(ctx, 200, new JsonObject { ["data"] = items });
+    }
+
+    /// <summary>GET /admin/v1/usage?group_by=key|team|route|day&amp;from=YYYY-MM-DD&amp;to=...&amp;key=&amp;team=&amp;route=</summary>
+    private async Task Usage(HttpContext ctx)
+    {
+        var q = ctx.Request.Query;
+        var groupBy = q["group_by"].ToString() is { Length: > 0 } g ? g : "key";
+        if (!Proxy.ControlPlane.Usage.UsageQuery.GroupBys.Contains(groupBy))
+        {
+            await AdminErrors.BadRequest(ctx, $"group_by: '{groupBy}' is not one of {string.Join(", ", Proxy.ControlPlane.Usage.UsageQuery.GroupBys)}", "group_by");
+            return;
+        }
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        if (!TryDate(q["from"], today.AddDays(-30), out var from) || !TryDate(q["to"], today, out var to))
+        {
+            await AdminErrors.BadRequest(ctx, "from/to: expected dates as YYYY-MM-DD (UTC days, both included)", q["from"].Count > 0 && !TryDate(q["from"], today, out _) ? "from" : "to");
+            return;
+        }
+        if (to < from)
+        {
+            await AdminErrors.BadRequest(ctx, $"to: {to:yyyy-MM-dd} is before from ({from:yyyy-MM-dd})", "to");
+            return;
+        }
+        var rows = await Proxy.ControlPlane.Usage.UsageQuery.QueryAsync(Store.DataSource, groupBy, from, to,
+            Optional(q["key"]), Optional(q["team"]), Optional(q["route"]), ctx.RequestAborted);
+        var items = new JsonArray();
+        foreach (var r in rows)
+        {
+            items.Add((JsonNode)new JsonObject
+            {
+                ["day"] = r.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                [groupBy] = groupBy == "day" ? null : r.Group,
+                ["requests"] = r.Requests, ["errors"] = r.Errors, ["input_tokens"] = r.InputTokens, ["output_tokens"] = r.OutputTokens,
+                ["cached_tokens"] = r.CachedTokens, ["cost_usd"] = r.CostNanoUsd / 1e9, ["cost_nano_usd"] = r.CostNanoUsd,
+            });
+        }
+        await WriteJson(ctx, 200, new JsonObject
+        {
+            ["group_by"] = groupBy, ["from"] = from.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            ["to"] = to.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), ["data"] = items,
+        });
+
+        static string? Optional(Microsoft.Extensions.Primitives.StringValues v) => v.Count > 0 && v[0] is { Length: > 0 } s ? s : null;
+        static bool TryDate(Microsoft.Extensions.Primitives.StringValues v, DateOnly fallback, out DateOnly date)
+        {
+            if (v.Count == 0 || string.IsNullOrEmpty(v[0])) { date = fallback; return true; }
+            return DateOnly.TryParseExact(v[0], "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out date);
+        }
     }
 
     private async Task Status(HttpContext ctx)
