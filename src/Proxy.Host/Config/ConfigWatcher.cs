@@ -25,6 +25,15 @@ internal sealed partial class ConfigWatcher(ConfigHolder holder, ConfigLoader lo
     /// <summary>Reloads now; returns whether a new snapshot was swapped in.</summary>
     public bool Reload()
     {
+        // The file watcher and the control plane's sync both reload: one at a time, or a reload composed from older
+        // data could be swapped in after a newer one.
+        lock (_reloadGate) return ReloadOnce();
+    }
+
+    private readonly Lock _reloadGate = new();
+
+    private bool ReloadOnce()
+    {
         var current = holder.Current;
         GatewayConfig next;
         try

@@ -295,4 +295,37 @@ public sealed class ControlPlaneTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(400, (await SendAsync(c.Admin[0], HttpMethod.Get, "/admin/v1/usage?group_by=planet")).Status);
         Assert.Equal(400, (await SendAsync(c.Admin[0], HttpMethod.Get, "/admin/v1/usage?from=yesterday")).Status);
     }
+
+    [Fact]
+    public async Task A_frozen_Postgres_slows_no_request_and_the_admin_api_answers_503_then_recovers()
+    {
+        await using var pg = await PostgresServer.StartAsync();
+        await using var c = await ControlPlaneCluster.StartAsync(pg, replicas: 1);
+        await SeedAsync(c);
+        var key = (string)(await SendAsync(c.Admin[0], HttpMethod.Post, "/admin/v1/keys", """{"id":"frozen"}""")).Body!["key"]!;
+        pg.Freeze();
+        try
+        {
+            var slowest = 0.0;
+            for (int i = 0; i < 50; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                Assert.Equal(200, (await c.ChatAsync(0, key)).Status);
+                slowest = Math.Max(slowest, sw.Elapsed.TotalMilliseconds);
+            }
+            var admin = Stopwatch.StartNew();
+            var refused = await SendAsync(c.Admin[0], HttpMethod.Put, "/admin/v1/routes/later", """{"provider":"mock-b"}""");
+            output.WriteLine($"Postgres frozen: 50 requests, all 200, slowest {slowest:0.0} ms; admin write {refused.Status} after {admin.ElapsedMilliseconds} ms");
+            Assert.True(slowest < 500, $"a request took {slowest:0} ms with Postgres frozen");
+            Assert.Equal(503, refused.Status);
+            Assert.True(admin.Elapsed < TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            pg.Thaw();
+        }
+        await UntilAsync(async () => (await SendAsync(c.Admin[0], HttpMethod.Put, "/admin/v1/routes/later", """{"provider":"mock-b"}""")).Status is 200 or 201,
+            "an admin write once Postgres answers again");
+        Assert.Equal(200, (await c.ChatAsync(0, key, "later")).Status);
+    }
 }
