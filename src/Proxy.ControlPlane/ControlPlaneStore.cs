@@ -107,7 +107,7 @@ public sealed class ControlPlaneStore(NpgsqlDataSource db)
             }
         }
         await BumpAsync(conn, tx, next, ct);
-        await tx.CommitAsync(ct);
+        await tx.CommitAsync(CancellationToken.None); // once sent, a commit is waited for: an admin who hangs up must not leave unknown whether the change was made
         return (next, null, effective.Count);
     }
 
@@ -119,7 +119,7 @@ public sealed class ControlPlaneStore(NpgsqlDataSource db)
         await Exec(conn, tx, "INSERT INTO cp_admin_keys (id, hash, display, created_by) VALUES ($1, $2, $3, $4)", ct, id, hash, display, actor);
         await AuditAsync(conn, tx, actor, "create", "admin_key", id, null, new JsonObject { ["display"] = display }, next, ct);
         await BumpAsync(conn, tx, next, ct);
-        await tx.CommitAsync(ct);
+        await tx.CommitAsync(CancellationToken.None); // once sent, a commit is waited for: an admin who hangs up must not leave unknown whether the change was made
         return next;
     }
 
@@ -136,7 +136,7 @@ public sealed class ControlPlaneStore(NpgsqlDataSource db)
         }
         await AuditAsync(conn, tx, actor, "delete", "admin_key", id, null, null, next, ct);
         await BumpAsync(conn, tx, next, ct);
-        await tx.CommitAsync(ct);
+        await tx.CommitAsync(CancellationToken.None); // once sent, a commit is waited for: an admin who hangs up must not leave unknown whether the change was made
         return true;
     }
 
