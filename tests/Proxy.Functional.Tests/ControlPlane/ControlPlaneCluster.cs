@@ -31,13 +31,18 @@ internal sealed class ControlPlaneCluster : IAsyncDisposable
 
     public string SnapshotFile(int replica) => Path.Combine(_dir, $"replica{replica}", "gw.yaml.control-plane-snapshot.json");
 
-    public static async Task<ControlPlaneCluster> StartAsync(PostgresServer server, int replicas, string? masterKey = null)
+    public static async Task<ControlPlaneCluster> StartAsync(PostgresServer server, int replicas, string? masterKey = null, string controlPlaneExtra = "")
     {
-        var cluster = new ControlPlaneCluster { ConnectionString = await server.CreateDatabaseAsync() };
-        if (masterKey is not null) cluster = new ControlPlaneCluster { ConnectionString = cluster.ConnectionString, MasterKey = masterKey };
+        var connection = await server.CreateDatabaseAsync();
+        var cluster = masterKey is null
+            ? new ControlPlaneCluster { ConnectionString = connection, ControlPlaneExtra = controlPlaneExtra }
+            : new ControlPlaneCluster { ConnectionString = connection, MasterKey = masterKey, ControlPlaneExtra = controlPlaneExtra };
         for (int i = 0; i < replicas; i++) await cluster.StartReplicaAsync(i);
         return cluster;
     }
+
+    /// <summary>Extra lines under control_plane: in every replica's config (e.g. admin_listen).</summary>
+    public string ControlPlaneExtra { get; init; } = "";
 
     public async Task<GatewayProcess> StartReplicaAsync(int i)
     {
@@ -49,6 +54,7 @@ internal sealed class ControlPlaneCluster : IAsyncDisposable
               url: "{ConnectionString}"
               master_key: ${"{"}CP_MASTER_KEY{"}"}
               poll_interval: 2s
+              {ControlPlaneExtra}
               admin_keys:
                 - {"{"} id: root, hash: "{KeyHash.Of(AdminKey)}" {"}"}
             logs:

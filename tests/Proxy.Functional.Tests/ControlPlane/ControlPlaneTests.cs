@@ -328,4 +328,28 @@ public sealed class ControlPlaneTests(Xunit.Abstractions.ITestOutputHelper outpu
             "an admin write once Postgres answers again");
         Assert.Equal(200, (await c.ChatAsync(0, key, "later")).Status);
     }
+
+    [Fact]
+    public async Task The_admin_api_on_a_port_of_its_own_is_served_only_there()
+    {
+        int adminPort;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            adminPort = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        await using var c = await ControlPlaneCluster.StartAsync(_pg, replicas: 1, controlPlaneExtra: $"admin_listen: http://127.0.0.1:{adminPort}");
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", AdminKey);
+        Assert.Equal(201, (await SendAsync(admin, HttpMethod.Put, "/admin/v1/providers/mock-a", """{"type":"mock"}""")).Status);
+        Assert.Equal(201, (await SendAsync(admin, HttpMethod.Put, "/admin/v1/routes/chat", """{"provider":"mock-a"}""")).Status);
+        var key = (string)(await SendAsync(admin, HttpMethod.Post, "/admin/v1/keys", """{"id":"ported"}""")).Body!["key"]!;
+
+        // The client port serves the API and not the admin API; the admin port serves the admin API and nothing else.
+        Assert.Equal(404, (await SendAsync(c.Admin[0], HttpMethod.Get, "/admin/v1/keys")).Status);
+        Assert.Equal(200, (await c.ChatAsync(0, key)).Status);
+        using var chatOnAdmin = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Json("""{"model":"chat","messages":[{"role":"user","content":"hi"}]}""") };
+        chatOnAdmin.Headers.Authorization = new("Bearer", key);
+        Assert.Equal(404, (int)(await admin.SendAsync(chatOnAdmin)).StatusCode);
+    }
 }
