@@ -50,8 +50,6 @@ public sealed partial class ControlPlaneSync(ControlPlaneStore store, ControlPla
             try
             {
                 await using var conn = await store.DataSource.OpenConnectionAsync(ct);
-                int notified = 0;
-                conn.Notification += (_, _) => Interlocked.Exchange(ref notified, 1);
                 await using (var listen = new NpgsqlCommand("LISTEN " + ControlPlaneStore.Channel, conn)) await listen.ExecuteNonQueryAsync(ct);
                 // Whatever changed while this replica was not listening: a full check on every (re)connect.
                 await RefreshAsync(ct);
@@ -60,9 +58,8 @@ public sealed partial class ControlPlaneSync(ControlPlaneStore store, ControlPla
                 backoff = TimeSpan.FromMilliseconds(250);
                 while (!ct.IsCancellationRequested)
                 {
-                    bool woke = await conn.WaitAsync(pollInterval, ct);
-                    if (woke) Interlocked.Exchange(ref notified, 0);
-                    // Notified or not, the version decides (a notification may carry an older version than one already read).
+                    // Returns on a NOTIFY or after the poll interval; either way the version decides (a notification may carry an older version than one already read).
+                    await conn.WaitAsync(pollInterval, ct);
                     await using var cmd = new NpgsqlCommand("SELECT version FROM cp_version WHERE id = 1", conn);
                     long version = (long)(await cmd.ExecuteScalarAsync(ct))!;
                     if (version != data.Version) await RefreshAsync(ct);

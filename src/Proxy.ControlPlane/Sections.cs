@@ -35,6 +35,26 @@ public static class Sections
         objects.Where(o => o.Kind == ObjectKind.Key).OrderBy(o => o.Name, StringComparer.Ordinal).ToList();
 
     /// <summary>
+    /// Null when the configuration these objects make with the config file at <paramref name="configPath"/> passes every
+    /// rule the file's own load applies; else every mistake (see <see cref="Describe"/>) and the first one's path. The one
+    /// check behind every admin API write and <c>proxy admin apply</c>.
+    /// </summary>
+    public static string? Validate(Config.ConfigLoader loader, string configPath, IReadOnlyList<ConfigObject> objects, out string? firstPath)
+    {
+        firstPath = null;
+        try
+        {
+            loader.Validate(configPath, Compose(objects));
+            return null;
+        }
+        catch (Config.ConfigException e)
+        {
+            (var message, firstPath) = Describe(e, objects);
+            return message;
+        }
+    }
+
+    /// <summary>
     /// A validation failure of these objects as the admin API and the CLI say it: every mistake as <c>path: reason</c>,
     /// keys named by id (<c>keys.app-1.team</c>, not <c>keys[3].team</c>), and the first mistake's path.
     /// </summary>

@@ -34,9 +34,6 @@ public sealed partial class ConfigLoader(IEnumerable<IProviderKind> kinds, TimeP
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly FrozenDictionary<string, IProviderKind> _kinds = kinds.ToFrozenDictionary(k => k.Type, StringComparer.Ordinal);
 
-    /// <summary>Whether the data sections come from a control plane.</summary>
-    public bool HasControlPlane => data is not null;
-
     /// <param name="sections">With a control plane: these data sections instead of its current ones (an admin change
     /// being validated).</param>
     public GatewayConfig Load(string path, GatewayConfig? previous = null, string? sections = null)

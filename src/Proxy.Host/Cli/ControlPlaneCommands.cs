@@ -90,18 +90,7 @@ internal static class ControlPlaneCommands
             output.WriteLine("no changes: the control plane already holds what the file declares");
             return 0;
         }
-        Func<IReadOnlyList<ConfigObject>, string?> validate = objects =>
-        {
-            try
-            {
-                loader.Validate(config, Sections.Compose(objects));
-                return null;
-            }
-            catch (ConfigException e)
-            {
-                return Sections.Describe(e, objects).Message;
-            }
-        };
+        Func<IReadOnlyList<ConfigObject>, string?> validate = objects => Sections.Validate(loader, config, objects, out _);
         if (dryRun)
         {
             var after = current.Values.ToDictionary(o => (o.Kind, o.Name));

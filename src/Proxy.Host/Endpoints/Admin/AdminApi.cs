@@ -330,8 +330,8 @@ internal sealed partial class AdminApi(ControlPlaneRuntime cp, ConfigLoader load
             ctx.Response.StatusCode = 204;
             return;
         }
-        var snapshot = await Store.LoadAsync(ctx.RequestAborted);
-        var o = snapshot.Objects.First(x => x.Kind == kind && x.Name == name);
+        // Refresh (in Apply) has just loaded what was written.
+        var o = Data.Snapshot.Objects.First(x => x.Kind == kind && x.Name == name);
         var shown = Show(o);
         shown["version"] = version.Value;
         await WriteJson(ctx, status, shown);
@@ -341,7 +341,7 @@ internal sealed partial class AdminApi(ControlPlaneRuntime cp, ConfigLoader load
     private async Task<long?> Apply(HttpContext ctx, IReadOnlyList<Change> changes)
     {
         string? param = null;
-        var (version, error, _) = await Store.ApplyAsync(ActorOf(ctx), changes, objects => Validate(objects, out param), ctx.RequestAborted);
+        var (version, error, _) = await Store.ApplyAsync(ActorOf(ctx), changes, objects => Sections.Validate(loader, config.Current.SourcePath, objects, out param), ctx.RequestAborted);
         if (error is not null)
         {
             await AdminErrors.BadRequest(ctx, error, param, "invalid_config");
@@ -351,27 +351,17 @@ internal sealed partial class AdminApi(ControlPlaneRuntime cp, ConfigLoader load
         return version;
     }
 
-    /// <summary>Null when the configuration these objects make passes every rule of the config file; else its mistakes.</summary>
-    internal string? Validate(IReadOnlyList<ConfigObject> objects, out string? param)
-    {
-        param = null;
-        try
-        {
-            loader.Validate(config.Current.SourcePath, Sections.Compose(objects));
-            return null;
-        }
-        catch (ConfigException e)
-        {
-            (var message, param) = Sections.Describe(e, objects);
-            return message;
-        }
-    }
-
     /// <summary>This replica serves a write at once instead of waiting for its own notification.</summary>
     private async Task Refresh(HttpContext ctx)
     {
-        if (cp.Sync is { } sync) await sync.RefreshAsync(ctx.RequestAborted);
-        else watcher.Reload();
+        if (cp.Sync is { } sync)
+        {
+            await sync.RefreshAsync(ctx.RequestAborted);
+            return;
+        }
+        // Before the sync loop has started: the same load, without its snapshot file.
+        Data.Update(await Store.LoadAsync(ctx.RequestAborted));
+        watcher.Reload();
     }
 
     private static JsonObject Show(ConfigObject o)
